@@ -1,0 +1,167 @@
+//! The shared state of one coroutine and its park token.
+//!
+//! # Who touches what
+//! - `gen` and `locals` are only touched by the thread that currently owns the coroutine: the
+//!   spawner until it is queued, then the worker that pops it; once started, only its home
+//!   worker (a started coroutine never migrates).
+//! - `park_state` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
+//!   that party schedules the coroutine, so a coroutine is never queued twice.
+//! - `waiter` is the selected slot of the one wait primitive (see `crate::wait`).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::stack::Gen;
+use crate::wait::{WaitList, Waiter};
+
+const EMPTY: u8 = 0;
+const PARKED: u8 = 1;
+const NOTIFIED: u8 = 2;
+
+/// Home worker value of a coroutine that has not started yet.
+pub(crate) const NO_WORKER: usize = usize::MAX;
+/// `stack_used` value when usage was not measured.
+pub(crate) const NOT_MEASURED: usize = usize::MAX;
+
+/// Coroutine-local values: `(key address, value)`. A handful per coroutine at most, so a vector.
+pub(crate) type LocalMap = Vec<(usize, Box<dyn Any>)>;
+
+/// Shared state of one coroutine.
+pub(crate) struct CoInner {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    /// Usable stack size in bytes.
+    pub(crate) stack_size: usize,
+    /// Whether the stack is fully tracked so that usage can be reported on completion.
+    pub(crate) measure_stack: bool,
+    pub(crate) waiter: Waiter,
+    park_state: AtomicU8,
+    /// Index of the worker that started this coroutine; `NO_WORKER` before.
+    pub(crate) home: AtomicUsize,
+    cancel_requested: AtomicBool,
+    /// Set by the coroutine itself when it starts unwinding because of a cancellation.
+    unwinding: AtomicBool,
+    pub(crate) done: AtomicBool,
+    pub(crate) stack_used: AtomicUsize,
+    /// # Invariant
+    /// Accessed only by the owning thread (see the module docs).
+    pub(crate) gen: UnsafeCell<Option<Gen>>,
+    /// # Invariant
+    /// Accessed only by the coroutine itself, on its home worker.
+    pub(crate) locals: UnsafeCell<LocalMap>,
+    /// Waiters of `join` (and of scopes).
+    pub(crate) join_list: WaitList,
+}
+
+// SAFETY: the non-Sync fields (`gen`, `locals`) are only accessed by one thread at a time, as
+// described in the module docs; every other field is atomic or immutable after creation. A
+// started coroutine's stack may hold `!Send` values, but it is only ever resumed on its home
+// worker, so those values never leave that thread.
+unsafe impl Sync for CoInner {}
+// SAFETY: see above; moving the `Arc` between threads moves no access to `gen` or `locals`.
+unsafe impl Send for CoInner {}
+
+impl CoInner {
+    pub(crate) fn new(
+        id: u64,
+        name: Option<String>,
+        stack_size: usize,
+        measure_stack: bool,
+    ) -> CoInner {
+        CoInner {
+            id,
+            name,
+            stack_size,
+            measure_stack,
+            waiter: Waiter::default(),
+            park_state: AtomicU8::new(EMPTY),
+            home: AtomicUsize::new(NO_WORKER),
+            cancel_requested: AtomicBool::new(false),
+            unwinding: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            stack_used: AtomicUsize::new(NOT_MEASURED),
+            gen: UnsafeCell::new(None),
+            locals: UnsafeCell::new(Vec::new()),
+            join_list: WaitList::new(),
+        }
+    }
+
+    /// Makes the park token available; schedules the coroutine if it was parked.
+    pub(crate) fn unpark(self: &Arc<Self>) {
+        if self.park_state.swap(NOTIFIED, Ordering::AcqRel) == PARKED {
+            crate::scheduler::schedule(Arc::clone(self));
+        }
+    }
+
+    /// Consumes an available token without parking; true if there was one.
+    pub(crate) fn take_token(&self) -> bool {
+        self.park_state
+            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Announces that the coroutine is about to switch out until unparked. Fails (and consumes
+    /// the token) when an unpark arrived in between.
+    pub(crate) fn announce_park(&self) -> bool {
+        match self
+            .park_state
+            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(_) => {
+                self.park_state.store(EMPTY, Ordering::Release);
+                false
+            }
+        }
+    }
+
+    /// Called after being resumed from a park: the waker left the token at `NOTIFIED`.
+    pub(crate) fn consume_wake(&self) {
+        self.park_state.store(EMPTY, Ordering::Release);
+    }
+
+    /// Requests cancellation; returns false if the coroutine is already unwinding or done.
+    pub(crate) fn request_cancel(&self) -> bool {
+        if self.done.load(Ordering::Acquire) || self.unwinding.load(Ordering::Acquire) {
+            return false;
+        }
+        self.cancel_requested.store(true, Ordering::SeqCst);
+        true
+    }
+
+    /// A cancellation was requested and the coroutine has not started unwinding for it yet.
+    pub(crate) fn cancel_pending(&self) -> bool {
+        self.cancel_requested.load(Ordering::SeqCst) && !self.unwinding.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn set_unwinding(&self) {
+        self.unwinding.store(true, Ordering::Release);
+    }
+
+    /// Drops the coroutine-local values. Called by the coroutine itself as its last act.
+    pub(crate) fn clear_locals(&self) {
+        // Drop one at a time, with no borrow of the map held while a destructor runs, so a
+        // destructor that touches another local still finds it (or re-creates it).
+        loop {
+            // SAFETY: called on the coroutine's own stack, on its home worker: the only
+            // accessor; the borrow ends before the value is dropped.
+            let entry = unsafe { (*self.locals.get()).pop() };
+            match entry {
+                Some(entry) => drop(entry),
+                None => break,
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for CoInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coroutine")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}

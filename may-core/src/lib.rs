@@ -1,0 +1,20 @@
+//! The runtime behind `may`: stackful coroutines on `generator`, per-worker run queues with
+//! stealing of not-yet-started coroutines, timers, one blocking primitive shared by every
+//! operation, coroutine-local storage and panic isolation.
+//!
+//! Users depend on the `may` facade, which re-exports this crate's public modules together with
+//! the procedural macros. See `docs/architecture.md` for how the pieces fit.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+#[macro_use]
+mod macros;
+
+mod config;
+pub mod coroutine;
+pub mod runtime;
+mod scheduler;
+mod timer;
+pub(crate) mod wait;
+
+pub use config::{config, Config, ConfigError};

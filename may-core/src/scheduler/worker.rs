@@ -1,0 +1,308 @@
+//! One worker thread: its private state and its loop.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_deque::{Steal, Worker};
+use crossbeam_queue::SegQueue;
+use mio::{Events, Poll, Token, Waker};
+
+use super::{runtime, Runtime, WorkerShared};
+use crate::coroutine::stack::{used_bytes, Gen};
+use crate::coroutine::{set_current, CoInner};
+use crate::timer::TimerHeap;
+
+/// The token of each worker's `mio::Waker`.
+pub(crate) const WAKER_TOKEN: Token = Token(usize::MAX);
+
+/// Ready coroutines run per round before the worker looks at timers, remote wakes and I/O.
+const READY_BATCH: usize = 256;
+/// New coroutines started per round at least.
+const NEW_BATCH: usize = 32;
+/// A busy worker checks for I/O readiness every this many rounds.
+const IO_CHECK_INTERVAL: u32 = 61;
+
+/// The state only the worker thread itself touches (coroutines running on it included).
+pub(crate) struct WorkerLocal {
+    pub(crate) index: usize,
+    ready: RefCell<VecDeque<Arc<CoInner>>>,
+    deque: Worker<Arc<CoInner>>,
+    pub(crate) timers: RefCell<TimerHeap>,
+    pool: RefCell<Vec<(usize, Gen)>>,
+    poll: RefCell<Poll>,
+}
+
+/// What `create` hands to the new thread.
+pub(crate) struct WorkerParts {
+    pub(crate) index: usize,
+    deque: Worker<Arc<CoInner>>,
+    poll: Poll,
+}
+
+thread_local! {
+    static LOCAL: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
+}
+
+/// This thread's worker state, if this thread is a worker.
+// Never inlined: coroutines read it after switches (see DESIGN.md on thread-locals).
+#[inline(never)]
+pub(crate) fn local() -> Option<&'static WorkerLocal> {
+    let ptr = LOCAL.with(|l| l.get());
+    // SAFETY: the pointer comes from `Box::leak` in `run` and is never freed: worker threads
+    // live as long as the process.
+    unsafe { ptr.as_ref() }
+}
+
+/// Creates a worker's shared half and the parts its thread will own.
+pub(crate) fn create(index: usize) -> io::Result<(WorkerShared, WorkerParts)> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKER_TOKEN)?;
+    let registry = poll.registry().try_clone()?;
+    let deque = Worker::new_fifo();
+    let shared = WorkerShared {
+        stealer: deque.stealer(),
+        remote: SegQueue::new(),
+        waker,
+        sleeping: AtomicBool::new(false),
+        registry,
+    };
+    Ok((shared, WorkerParts { index, deque, poll }))
+}
+
+impl WorkerLocal {
+    pub(crate) fn push_ready(&self, co: Arc<CoInner>) {
+        self.ready.borrow_mut().push_back(co);
+    }
+
+    pub(crate) fn push_new(&self, co: Arc<CoInner>) {
+        self.deque.push(co);
+    }
+
+    pub(crate) fn take_pooled(&self, stack_size: usize) -> Option<Gen> {
+        let mut pool = self.pool.borrow_mut();
+        match pool.last() {
+            Some((size, _)) if *size == stack_size => pool.pop().map(|(_, gen)| gen),
+            _ => None,
+        }
+    }
+
+    fn pop_ready(&self) -> Option<Arc<CoInner>> {
+        self.ready.borrow_mut().pop_front()
+    }
+
+    fn ready_len(&self) -> usize {
+        self.ready.borrow().len()
+    }
+
+    /// A not-yet-started coroutine: our own first, then the global injector, then stolen.
+    fn find_new(&self, rt: &Runtime) -> Option<Arc<CoInner>> {
+        if let Some(co) = self.deque.pop() {
+            return Some(co);
+        }
+        loop {
+            match rt.injector.steal_batch_and_pop(&self.deque) {
+                Steal::Success(co) => return Some(co),
+                Steal::Retry => continue,
+                Steal::Empty => break,
+            }
+        }
+        let count = rt.workers.len();
+        for step in 1..count {
+            let victim = &rt.workers[(self.index + step) % count];
+            loop {
+                match victim.stealer.steal_batch_and_pop(&self.deque) {
+                    Steal::Success(co) => return Some(co),
+                    Steal::Retry => continue,
+                    Steal::Empty => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// Unparks the coroutines whose timers expired; returns whether any did.
+    fn fire_timers(&self) -> bool {
+        if self.timers.borrow().len() == 0 {
+            return false;
+        }
+        let now = Instant::now();
+        let mut fired = false;
+        loop {
+            let expired = self.timers.borrow_mut().pop_expired(now);
+            match expired {
+                Some(co) => {
+                    co.unpark();
+                    fired = true;
+                }
+                None => return fired,
+            }
+        }
+    }
+
+    fn drain_remote(&self, shared: &WorkerShared) -> bool {
+        let mut any = false;
+        while let Some(co) = shared.remote.pop() {
+            self.push_ready(co);
+            any = true;
+        }
+        any
+    }
+
+    /// Resumes `co` until it blocks, yields or finishes.
+    fn resume(&self, co: Arc<CoInner>, rt: &Runtime) {
+        if co.home.load(Ordering::Relaxed) == crate::coroutine::inner_no_worker() {
+            co.home.store(self.index, Ordering::Release);
+        }
+        set_current(Arc::as_ptr(&co));
+        // SAFETY: this worker owns `co`: it popped it from a queue, and a coroutine is queued
+        // at most once (see the park token in `CoInner`), so nobody else accesses `gen` now.
+        let gen = unsafe { &mut *co.gen.get() };
+        let Some(gen) = gen.as_mut() else {
+            unreachable!("a queued coroutine always has its stack");
+        };
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| gen.resume()));
+        set_current(std::ptr::null());
+        if let Err(payload) = outcome {
+            die(&co, payload);
+        }
+        if gen.is_done() {
+            self.finish(co, rt);
+        }
+    }
+
+    fn finish(&self, co: Arc<CoInner>, rt: &Runtime) {
+        // SAFETY: as in `resume`; the coroutine is done and will not run again.
+        let gen = unsafe { (*co.gen.get()).take() };
+        if let Some(gen) = gen {
+            if co.measure_stack {
+                let used = used_bytes(&gen);
+                co.stack_used.store(used, Ordering::Release);
+                eprintln!(
+                    "may: coroutine #{} {} used {used} of its {} stack bytes",
+                    co.id,
+                    co.name
+                        .as_deref()
+                        .map_or_else(|| "(unnamed)".to_string(), |n| format!("{n:?}")),
+                    co.stack_size
+                );
+            } else {
+                let mut pool = self.pool.borrow_mut();
+                if pool.len() < crate::config().pool_capacity() {
+                    pool.push((co.stack_size, gen));
+                }
+            }
+        }
+        rt.finished.fetch_add(1, Ordering::Relaxed);
+        co.done.store(true, Ordering::Release);
+        co.join_list.notify_all();
+    }
+
+    /// Blocks in `poll` until a wake, an I/O event or the next timer.
+    fn sleep(&self, shared: &WorkerShared, rt: &Runtime, events: &mut Events) {
+        shared.sleeping.store(true, Ordering::SeqCst);
+        rt.idle.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        let timeout = if !shared.remote.is_empty() || rt.has_stealable_work(self.index) {
+            Some(std::time::Duration::ZERO)
+        } else {
+            self.timers
+                .borrow()
+                .next_deadline()
+                .map(|d| d.saturating_duration_since(Instant::now()))
+        };
+        self.poll_events(events, timeout);
+        rt.idle.fetch_sub(1, Ordering::SeqCst);
+        shared.sleeping.store(false, Ordering::SeqCst);
+    }
+
+    fn poll_events(&self, events: &mut Events, timeout: Option<std::time::Duration>) {
+        let polled = self.poll.borrow_mut().poll(events, timeout);
+        if let Err(err) = polled {
+            if err.kind() != io::ErrorKind::Interrupted {
+                log::error!("may: worker {} poll failed: {err}", self.index);
+            }
+            return;
+        }
+        for event in events.iter() {
+            if event.token() != WAKER_TOKEN {
+                crate::scheduler::io_event(event);
+            }
+        }
+    }
+}
+
+/// A coroutine's resume unwound into the worker: only a stack overflow does that (generator
+/// turns the guard-page fault into a panic in the resumer). Report it clearly and abort, as std
+/// threads and Go do: the coroutine's locks are still held and its destructors never ran.
+fn die(co: &CoInner, payload: Box<dyn std::any::Any + Send>) -> ! {
+    let name = co
+        .name
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" {n:?}"));
+    if payload.downcast_ref::<generator::Error>() == Some(&generator::Error::StackErr) {
+        eprintln!(
+            "may: coroutine #{}{name} has overflowed its stack of {} bytes; give it a larger one \
+             with Builder::stack_size, go!(stack = ..), #[may::coroutine(stack = ..)] or \
+             MAY_STACK_SIZE (see docs/stack.md)",
+            co.id, co.stack_size
+        );
+    } else {
+        eprintln!(
+            "may: coroutine #{}{name} failed inside the runtime: {payload:?}",
+            co.id
+        );
+    }
+    std::process::abort();
+}
+
+/// The worker thread's main loop.
+pub(crate) fn run(parts: WorkerParts) {
+    let local: &'static WorkerLocal = Box::leak(Box::new(WorkerLocal {
+        index: parts.index,
+        ready: RefCell::new(VecDeque::new()),
+        deque: parts.deque,
+        timers: RefCell::new(TimerHeap::default()),
+        pool: RefCell::new(Vec::new()),
+        poll: RefCell::new(parts.poll),
+    }));
+    LOCAL.with(|l| l.set(local));
+    let rt = runtime();
+    let shared = &rt.workers[local.index];
+    let mut events = Events::with_capacity(1024);
+    let mut round: u32 = 0;
+    loop {
+        round = round.wrapping_add(1);
+        let mut busy = local.fire_timers();
+        busy |= local.drain_remote(shared);
+        let ready = local.ready_len().min(READY_BATCH);
+        for _ in 0..ready {
+            match local.pop_ready() {
+                Some(co) => local.resume(co, rt),
+                None => break,
+            }
+        }
+        busy |= ready > 0;
+        // New coroutines get as many turns as resumed ones, so a coroutine that spawns in a loop
+        // cannot pile up unstarted coroutines (and their stacks) faster than they run.
+        let new_budget = ready.max(NEW_BATCH);
+        for _ in 0..new_budget {
+            match local.find_new(rt) {
+                Some(co) => {
+                    busy = true;
+                    local.resume(co, rt);
+                }
+                None => break,
+            }
+        }
+        if !busy {
+            local.sleep(shared, rt, &mut events);
+        } else if round % IO_CHECK_INTERVAL == 0 {
+            local.poll_events(&mut events, Some(std::time::Duration::ZERO));
+        }
+    }
+}

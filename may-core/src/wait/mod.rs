@@ -1,0 +1,208 @@
+//! The one blocking primitive every operation is built on.
+//!
+//! A blocking operation first tries to complete without waiting. If it cannot, it registers the
+//! current *waiter* (the running coroutine, or the calling thread outside coroutines) on the wait
+//! lists of the objects it waits for, then parks. Each waiter carries one atomic *selected* slot.
+//! Whoever completes the wait (a peer operation, a timeout, a cancellation) must first win that
+//! slot with a compare-and-swap, and only the winner unparks the waiter. That single rule gives
+//! timeouts, cancellation and selection over several operations to every blocking call, from
+//! coroutines and plain threads alike.
+//!
+//! # State of the selected slot
+//! `WAITING` (0) is stored by the owner when it starts a wait (`reset`). Any party may move it
+//! from `WAITING` to a final value once; only the owner moves it back to `WAITING`.
+
+mod list;
+
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread::Thread;
+use std::time::Instant;
+
+use crate::coroutine::CoInner;
+
+pub(crate) use list::WaitList;
+
+const WAITING: usize = 0;
+const TIMED_OUT: usize = 1;
+const DISCONNECTED: usize = 2;
+const CANCELLED: usize = 3;
+const OPERATION_BASE: usize = 4;
+
+/// The outcome of a wait, as stored in a waiter's selected slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Selected {
+    /// Nobody has completed the wait yet.
+    Waiting,
+    /// The deadline passed first.
+    TimedOut,
+    /// The object waited on was closed.
+    Disconnected,
+    /// The waiting coroutine was cancelled.
+    Cancelled,
+    /// Operation number `n` (an index chosen by the registering code) completed it.
+    Operation(usize),
+}
+
+impl Selected {
+    fn encode(self) -> usize {
+        match self {
+            Selected::Waiting => WAITING,
+            Selected::TimedOut => TIMED_OUT,
+            Selected::Disconnected => DISCONNECTED,
+            Selected::Cancelled => CANCELLED,
+            Selected::Operation(n) => n + OPERATION_BASE,
+        }
+    }
+
+    fn decode(raw: usize) -> Selected {
+        match raw {
+            WAITING => Selected::Waiting,
+            TIMED_OUT => Selected::TimedOut,
+            DISCONNECTED => Selected::Disconnected,
+            CANCELLED => Selected::Cancelled,
+            n => Selected::Operation(n - OPERATION_BASE),
+        }
+    }
+}
+
+/// The selected slot and hand-off packet of one coroutine or thread.
+#[derive(Debug, Default)]
+pub(crate) struct Waiter {
+    /// # Invariant
+    /// Moves away from `WAITING` at most once per wait; see the module docs.
+    state: AtomicUsize,
+    /// A pointer a peer may hand over together with the selection (rendezvous channels).
+    packet: AtomicPtr<()>,
+}
+
+#[allow(dead_code)] // the packet methods serve rendezvous channels
+impl Waiter {
+    /// Starts a new wait: clears the slot and the packet. Only the owner calls this.
+    pub(crate) fn reset(&self) {
+        self.packet.store(std::ptr::null_mut(), Ordering::Relaxed);
+        self.state.store(WAITING, Ordering::SeqCst);
+    }
+
+    /// Tries to complete the current wait with `sel`; fails with the value already there.
+    pub(crate) fn try_select(&self, sel: Selected) -> Result<(), Selected> {
+        self.state
+            .compare_exchange(WAITING, sel.encode(), Ordering::AcqRel, Ordering::Acquire)
+            .map(|_| ())
+            .map_err(Selected::decode)
+    }
+
+    /// The current value of the slot.
+    pub(crate) fn selected(&self) -> Selected {
+        Selected::decode(self.state.load(Ordering::Acquire))
+    }
+
+    /// Stores a packet for the owner to pick up after it has been selected.
+    pub(crate) fn store_packet(&self, packet: *mut ()) {
+        self.packet.store(packet, Ordering::Release);
+    }
+
+    /// The packet stored by the selecting peer, if any.
+    pub(crate) fn packet(&self) -> *mut () {
+        self.packet.load(Ordering::Acquire)
+    }
+}
+
+/// The waiter of a plain (non-coroutine) thread.
+#[derive(Debug)]
+pub(crate) struct ThreadWaiter {
+    waiter: Waiter,
+    thread: Thread,
+}
+
+thread_local! {
+    static THREAD_WAITER: Arc<ThreadWaiter> = Arc::new(ThreadWaiter {
+        waiter: Waiter::default(),
+        thread: std::thread::current(),
+    });
+}
+
+/// A shared reference to a waiter that knows how to wake its owner.
+#[derive(Debug, Clone)]
+pub(crate) enum WaiterRef {
+    /// A coroutine: unparking schedules it on its home worker.
+    Coroutine(Arc<CoInner>),
+    /// A plain thread: unparking is `Thread::unpark`.
+    Thread(Arc<ThreadWaiter>),
+}
+
+impl WaiterRef {
+    /// The waiter of the running coroutine, or of the calling thread outside coroutines.
+    pub(crate) fn current() -> WaiterRef {
+        match crate::coroutine::current_inner() {
+            Some(co) => WaiterRef::Coroutine(co),
+            None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
+        }
+    }
+
+    /// The selected slot.
+    pub(crate) fn waiter(&self) -> &Waiter {
+        match self {
+            WaiterRef::Coroutine(co) => &co.waiter,
+            WaiterRef::Thread(t) => &t.waiter,
+        }
+    }
+
+    /// Whether two references name the same waiter.
+    pub(crate) fn same(&self, other: &WaiterRef) -> bool {
+        std::ptr::eq(self.waiter(), other.waiter())
+    }
+
+    /// Wakes the owner. Call only after winning the selected slot.
+    pub(crate) fn unpark(&self) {
+        match self {
+            WaiterRef::Coroutine(co) => co.unpark(),
+            WaiterRef::Thread(t) => t.thread.unpark(),
+        }
+    }
+
+    /// Selects `sel` and wakes the owner; returns false when the wait was already completed.
+    pub(crate) fn select_and_unpark(&self, sel: Selected) -> bool {
+        if self.waiter().try_select(sel).is_ok() {
+            self.unpark();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
+    /// selected if nobody else won first). A coroutine with a pending cancellation selects
+    /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
+        let waiter = self.waiter();
+        if let WaiterRef::Coroutine(co) = self {
+            if co.cancel_pending() {
+                let _ = waiter.try_select(Selected::Cancelled);
+            }
+        }
+        loop {
+            let sel = waiter.selected();
+            if sel != Selected::Waiting {
+                return sel;
+            }
+            if let Some(deadline) = deadline {
+                if Instant::now() >= deadline {
+                    if waiter.try_select(Selected::TimedOut).is_ok() {
+                        return Selected::TimedOut;
+                    }
+                    continue;
+                }
+            }
+            match self {
+                WaiterRef::Coroutine(_) => crate::coroutine::park_until(deadline),
+                WaiterRef::Thread(_) => match deadline {
+                    Some(deadline) => std::thread::park_timeout(
+                        deadline.saturating_duration_since(Instant::now()),
+                    ),
+                    None => std::thread::park(),
+                },
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Procedural macros of `may`. Use them through the `may` facade.
