@@ -10,10 +10,16 @@
 #[macro_use]
 mod macros;
 
+mod blocking;
 mod config;
 pub mod coroutine;
+pub mod io;
+pub mod net;
+pub mod os;
 pub mod runtime;
 mod scheduler;
+pub mod select;
+pub mod sync;
 mod timer;
 pub(crate) mod wait;
 

@@ -15,4 +15,6 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 #[doc(inline)]
-pub use may_core::{config, coroutine, coroutine_local, runtime, Config, ConfigError};
+pub use may_core::{
+    config, coroutine, coroutine_local, io, net, os, runtime, select, sync, Config, ConfigError,
+};

@@ -1,0 +1,1 @@
+//! A bounded thread pool for blocking work, so that it never stalls a worker.

@@ -1,0 +1,1 @@
+//! Coroutine-aware I/O on any file descriptor.

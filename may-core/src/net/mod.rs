@@ -1,0 +1,1 @@
+//! Coroutine-aware networking with `std::net`'s signatures.

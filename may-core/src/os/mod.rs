@@ -1,0 +1,1 @@
+//! Platform-specific networking (Unix domain sockets).
