@@ -32,5 +32,8 @@ pub fn report(name: &str, peer: &str, may_ns: f64, peer_ns: f64) {
 
 /// Worker count used by every comparison: `MAY_BENCH_WORKERS` or 2.
 pub fn workers() -> usize {
-    std::env::var("MAY_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(2)
+    std::env::var("MAY_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2)
 }
