@@ -8,7 +8,7 @@ use may::coroutine::{self, Builder};
 #[test]
 fn scope_borrows_stack_data() {
     let numbers: Vec<u64> = (1..=1_000).collect();
-    let mut results = vec![0u64; 10];
+    let mut results = [0u64; 10];
     coroutine::scope(|s| {
         for (chunk, out) in numbers.chunks(100).zip(results.iter_mut()) {
             s.spawn(move || {

@@ -13,8 +13,9 @@ use std::cell::UnsafeCell;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::joiners::Joiners;
 use super::stack::Gen;
-use crate::wait::{WaitList, Waiter};
+use crate::wait::Waiter;
 
 const EMPTY: u8 = 0;
 const PARKED: u8 = 1;
@@ -52,7 +53,7 @@ pub(crate) struct CoInner {
     /// Accessed only by the coroutine itself, on its home worker.
     pub(crate) locals: UnsafeCell<LocalMap>,
     /// Waiters of `join` (and of scopes).
-    pub(crate) join_list: WaitList,
+    pub(crate) join_list: Joiners,
 }
 
 // SAFETY: the non-Sync fields (`gen`, `locals`) are only accessed by one thread at a time, as
@@ -84,7 +85,7 @@ impl CoInner {
             stack_used: AtomicUsize::new(NOT_MEASURED),
             gen: UnsafeCell::new(None),
             locals: UnsafeCell::new(Vec::new()),
-            join_list: WaitList::new(),
+            join_list: Joiners::default(),
         }
     }
 

@@ -62,7 +62,7 @@ pub(crate) fn wait_done(co: &Arc<CoInner>) {
     while !co.done.load(Ordering::Acquire) {
         let me = WaiterRef::current();
         me.waiter().reset();
-        co.join_list.register(me.clone(), 0);
+        co.join_list.register(me.clone());
         if co.done.load(Ordering::Acquire) {
             co.join_list.unregister(&me);
             break;

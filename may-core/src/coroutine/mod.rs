@@ -7,6 +7,7 @@ mod builder;
 mod handle;
 mod inner;
 mod join;
+mod joiners;
 mod local;
 mod scope;
 pub(crate) mod stack;

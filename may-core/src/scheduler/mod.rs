@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crossbeam_deque::{Injector, Stealer};
-use crossbeam_queue::SegQueue;
+use crossbeam_queue::{ArrayQueue, SegQueue};
 
 use crate::coroutine::stack::{new_generator, Gen};
 use crate::coroutine::CoInner;
@@ -43,6 +43,9 @@ pub(crate) struct Runtime {
     idle: AtomicUsize,
     pub(crate) spawned: AtomicUsize,
     pub(crate) finished: AtomicUsize,
+    /// Finished stacks shared between workers (and with spawns from plain threads), so that a
+    /// worker that mostly spawns reuses the stacks another worker's coroutines finished on.
+    shared_stacks: ArrayQueue<(usize, Gen)>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -84,6 +87,7 @@ fn start() -> Runtime {
         idle: AtomicUsize::new(0),
         spawned: AtomicUsize::new(0),
         finished: AtomicUsize::new(0),
+        shared_stacks: ArrayQueue::new(crate::config().pool_capacity().max(1) * count),
     }
 }
 
@@ -91,11 +95,16 @@ fn start() -> Runtime {
 pub(crate) fn submit(co: Arc<CoInner>) {
     let rt = runtime();
     rt.spawned.fetch_add(1, Ordering::Relaxed);
-    match local() {
+    let stealable = match local() {
         Some(local) => local.push_new(co),
-        None => rt.injector.push(co),
+        None => {
+            rt.injector.push(co);
+            true
+        }
+    };
+    if stealable {
+        rt.wake_idle_worker();
     }
-    rt.wake_idle_worker();
 }
 
 /// Queues a started coroutine to be resumed on its home worker.
@@ -141,6 +150,19 @@ impl Runtime {
         }
     }
 
+    fn take_shared_stack(&self, stack_size: usize) -> Option<Gen> {
+        match self.shared_stacks.pop() {
+            Some((size, gen)) if size == stack_size => Some(gen),
+            // A stack of another size (the default changed): drop it, map a fresh one.
+            _ => None,
+        }
+    }
+
+    fn give_shared_stack(&self, stack_size: usize, gen: Gen) {
+        // A full pool drops (unmaps) the stack.
+        let _ = self.shared_stacks.push((stack_size, gen));
+    }
+
     /// Whether new coroutines wait anywhere that `thief` could take them from.
     fn has_stealable_work(&self, thief: usize) -> bool {
         !self.injector.is_empty()
@@ -174,7 +196,12 @@ pub(crate) fn make_generator(
     body: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<Gen> {
     if !measure {
-        if let Some(mut gen) = local().and_then(|local| local.take_pooled(stack_size)) {
+        let rt = runtime();
+        let pooled = match local() {
+            Some(local) => local.take_pooled(stack_size, rt),
+            None => rt.take_shared_stack(stack_size),
+        };
+        if let Some(mut gen) = pooled {
             gen.init_code(body);
             return Ok(gen);
         }

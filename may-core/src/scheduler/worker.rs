@@ -32,10 +32,19 @@ pub(crate) struct WorkerLocal {
     pub(crate) index: usize,
     ready: RefCell<VecDeque<Arc<CoInner>>>,
     deque: Worker<Arc<CoInner>>,
+    /// The coroutine spawned last by a coroutine of this worker: it runs as soon as the spawner
+    /// blocks or yields, and is not stealable, so spawn-then-join stays on one thread.
+    next: RefCell<Option<Arc<CoInner>>>,
     pub(crate) timers: RefCell<TimerHeap>,
+    /// Finished stacks of this worker, up to `LOCAL_POOL`; the rest go to the shared pool.
     pool: RefCell<Vec<(usize, Gen)>>,
     poll: RefCell<Poll>,
 }
+
+/// Finished stacks a worker keeps for itself before sharing them with the other workers.
+const LOCAL_POOL: usize = 64;
+/// Coroutines started from the `next` slot in a row before the worker looks at its queues.
+const NEXT_CHAIN: usize = 3;
 
 /// What `create` hands to the new thread.
 pub(crate) struct WorkerParts {
@@ -79,15 +88,47 @@ impl WorkerLocal {
         self.ready.borrow_mut().push_back(co);
     }
 
-    pub(crate) fn push_new(&self, co: Arc<CoInner>) {
-        self.deque.push(co);
+    /// Queues a new coroutine; returns whether stealable work was added (the previous `next`).
+    pub(crate) fn push_new(&self, co: Arc<CoInner>) -> bool {
+        match self.next.borrow_mut().replace(co) {
+            Some(previous) => {
+                self.deque.push(previous);
+                true
+            }
+            None => false,
+        }
     }
 
-    pub(crate) fn take_pooled(&self, stack_size: usize) -> Option<Gen> {
+    /// A finished stack of `stack_size` bytes: this worker's own, else one from the shared pool.
+    pub(crate) fn take_pooled(&self, stack_size: usize, rt: &Runtime) -> Option<Gen> {
         let mut pool = self.pool.borrow_mut();
-        match pool.last() {
-            Some((size, _)) if *size == stack_size => pool.pop().map(|(_, gen)| gen),
-            _ => None,
+        if let Some((size, _)) = pool.last() {
+            if *size == stack_size {
+                return pool.pop().map(|(_, gen)| gen);
+            }
+        }
+        drop(pool);
+        rt.take_shared_stack(stack_size)
+    }
+
+    fn release_stack(&self, stack_size: usize, gen: Gen, rt: &Runtime) {
+        let mut pool = self.pool.borrow_mut();
+        if pool.len() < LOCAL_POOL.min(crate::config().pool_capacity()) {
+            pool.push((stack_size, gen));
+        } else {
+            drop(pool);
+            rt.give_shared_stack(stack_size, gen);
+        }
+    }
+
+    /// Runs the coroutines spawned into the `next` slot, a few in a row at most.
+    fn run_next(&self, rt: &Runtime) {
+        for _ in 0..NEXT_CHAIN {
+            let next = self.next.borrow_mut().take();
+            match next {
+                Some(co) => self.resume(co, rt),
+                None => return,
+            }
         }
     }
 
@@ -101,10 +142,14 @@ impl WorkerLocal {
 
     /// A not-yet-started coroutine: our own first, then the global injector, then stolen.
     fn find_new(&self, rt: &Runtime) -> Option<Arc<CoInner>> {
+        if let Some(co) = self.next.borrow_mut().take() {
+            return Some(co);
+        }
         if let Some(co) = self.deque.pop() {
             return Some(co);
         }
-        loop {
+        // `is_empty` checks are cheap loads; a steal attempt pins an epoch.
+        while !rt.injector.is_empty() {
             match rt.injector.steal_batch_and_pop(&self.deque) {
                 Steal::Success(co) => return Some(co),
                 Steal::Retry => continue,
@@ -114,7 +159,7 @@ impl WorkerLocal {
         let count = rt.workers.len();
         for step in 1..count {
             let victim = &rt.workers[(self.index + step) % count];
-            loop {
+            while !victim.stealer.is_empty() {
                 match victim.stealer.steal_batch_and_pop(&self.deque) {
                     Steal::Success(co) => return Some(co),
                     Steal::Retry => continue,
@@ -146,6 +191,9 @@ impl WorkerLocal {
 
     fn drain_remote(&self, shared: &WorkerShared) -> bool {
         let mut any = false;
+        if shared.remote.is_empty() {
+            return false;
+        }
         while let Some(co) = shared.remote.pop() {
             self.push_ready(co);
             any = true;
@@ -191,10 +239,7 @@ impl WorkerLocal {
                     co.stack_size
                 );
             } else {
-                let mut pool = self.pool.borrow_mut();
-                if pool.len() < crate::config().pool_capacity() {
-                    pool.push((co.stack_size, gen));
-                }
+                self.release_stack(co.stack_size, gen, rt);
             }
         }
         rt.finished.fetch_add(1, Ordering::Relaxed);
@@ -267,6 +312,7 @@ pub(crate) fn run(parts: WorkerParts) {
         ready: RefCell::new(VecDeque::new()),
         deque: parts.deque,
         timers: RefCell::new(TimerHeap::default()),
+        next: RefCell::new(None),
         pool: RefCell::new(Vec::new()),
         poll: RefCell::new(parts.poll),
     }));
@@ -282,7 +328,10 @@ pub(crate) fn run(parts: WorkerParts) {
         let ready = local.ready_len().min(READY_BATCH);
         for _ in 0..ready {
             match local.pop_ready() {
-                Some(co) => local.resume(co, rt),
+                Some(co) => {
+                    local.resume(co, rt);
+                    local.run_next(rt);
+                }
                 None => break,
             }
         }
@@ -295,6 +344,7 @@ pub(crate) fn run(parts: WorkerParts) {
                 Some(co) => {
                     busy = true;
                     local.resume(co, rt);
+                    local.run_next(rt);
                 }
                 None => break,
             }

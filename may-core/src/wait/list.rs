@@ -1,7 +1,7 @@
 //! A FIFO list of waiters registered on one object (a channel side, a lock, a join handle).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use super::{Selected, WaiterRef};
@@ -42,6 +42,22 @@ impl WaitList {
         let mut entries = self.lock();
         entries.push_back(Entry { waiter, op });
         self.len.store(entries.len(), Ordering::SeqCst);
+        drop(entries);
+        // Pairs with the fence in `has_waiters`: the caller's re-check of its condition after
+        // registering, and a notifier's check of `len` after changing that condition, cannot
+        // both miss each other (store-load ordering needs a full fence on both sides).
+        fence(Ordering::SeqCst);
+    }
+
+    /// Registers `waiter` for operation `op` at the front of the list, so that it is offered the
+    /// next notification (locks use this for waiters that already lost a race once).
+    pub(crate) fn register_front(&self, waiter: WaiterRef, op: usize) {
+        let mut entries = self.lock();
+        entries.push_front(Entry { waiter, op });
+        self.len.store(entries.len(), Ordering::SeqCst);
+        drop(entries);
+        // See `register`.
+        fence(Ordering::SeqCst);
     }
 
     /// Removes the registration of `waiter`, if still present.
@@ -61,9 +77,16 @@ impl WaitList {
         self.len.load(Ordering::SeqCst) == 0
     }
 
+    /// Whether a waiter may be registered, for notifiers that just changed the condition the
+    /// waiters wait for. The fence orders that change before the read of `len` (see `register`).
+    fn has_waiters(&self) -> bool {
+        fence(Ordering::SeqCst);
+        !self.is_empty()
+    }
+
     /// Wakes the first waiter whose wait is still open; returns whether one was woken.
     pub(crate) fn notify_one(&self) -> bool {
-        if self.is_empty() {
+        if !self.has_waiters() {
             return false;
         }
         let mut entries = self.lock();
@@ -81,9 +104,32 @@ impl WaitList {
         woken
     }
 
+    /// Like `notify_one`, but the selection offered to each entry is chosen by `choose(op)`,
+    /// and `none()` runs when no open waiter was found. Both run under the list lock, so a waiter
+    /// that registers concurrently sees the effects of either (locks release their state there).
+    pub(crate) fn notify_one_by(
+        &self,
+        mut choose: impl FnMut(usize) -> Selected,
+        none: impl FnOnce(),
+    ) -> bool {
+        let mut entries = self.lock();
+        let mut woken = false;
+        while let Some(entry) = entries.pop_front() {
+            if entry.waiter.select_and_unpark(choose(entry.op)) {
+                woken = true;
+                break;
+            }
+        }
+        if !woken {
+            none();
+        }
+        self.len.store(entries.len(), Ordering::SeqCst);
+        woken
+    }
+
     /// Wakes every registered waiter whose wait is still open; returns how many were woken.
     pub(crate) fn notify_all(&self) -> usize {
-        if self.is_empty() {
+        if !self.has_waiters() {
             return 0;
         }
         let drained: Vec<Entry> = {
