@@ -1,0 +1,128 @@
+//! `Barrier`: std's barrier, for coroutines and threads mixed.
+//!
+//! The arrival count and the generation number live under a small internal std mutex. Waiters
+//! register on the wait list while holding it; the last arrival (the leader) starts the next
+//! generation and wakes everyone. A woken waiter checks that its generation really ended, so a
+//! wake-up meant for nobody in particular is harmless.
+//!
+//! Cancellation (may only): a coroutine cancelled while waiting withdraws its arrival, so the
+//! generation still needs `n` live participants; if the generation had already completed, it
+//! just unwinds.
+
+use std::fmt;
+
+use crate::wait::{Selected, WaitList, WaiterRef};
+
+const RELEASE: usize = 0;
+
+#[derive(Debug)]
+struct State {
+    arrived: usize,
+    generation: u64,
+}
+
+/// A barrier with the API of [`std::sync::Barrier`]: `n` participants (coroutines or threads)
+/// block in [`wait`](Barrier::wait) until all have arrived, then all continue; exactly one of
+/// them per generation is told it is the leader. The barrier is reusable.
+///
+/// ```
+/// use std::sync::Arc;
+/// use may_core::sync::Barrier;
+///
+/// let barrier = Arc::new(Barrier::new(3));
+/// let hs: Vec<_> = (0..3)
+///     .map(|_| {
+///         let b = barrier.clone();
+///         may_core::coroutine::spawn(move || b.wait().is_leader())
+///     })
+///     .collect();
+/// let leaders = hs.into_iter().map(|h| h.join().unwrap());
+/// assert_eq!(leaders.filter(|l| *l).count(), 1);
+/// ```
+pub struct Barrier {
+    state: std::sync::Mutex<State>,
+    waiters: WaitList,
+    n: usize,
+}
+
+/// Returned by [`Barrier::wait`]: whether this participant is the generation's leader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BarrierWaitResult(bool);
+
+impl BarrierWaitResult {
+    /// True for exactly one participant per generation (the last to arrive).
+    pub fn is_leader(&self) -> bool {
+        self.0
+    }
+}
+
+impl Barrier {
+    /// Creates a barrier for `n` participants (`0` behaves like `1`, as in std).
+    pub const fn new(n: usize) -> Barrier {
+        Barrier {
+            state: std::sync::Mutex::new(State {
+                arrived: 0,
+                generation: 0,
+            }),
+            waiters: WaitList::new(),
+            n,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        // No user code runs under this lock, so a poisoned state is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Blocks until all `n` participants have called `wait` in this generation.
+    ///
+    /// A coroutine cancelled while waiting withdraws its arrival and unwinds.
+    pub fn wait(&self) -> BarrierWaitResult {
+        let mut st = self.state();
+        let generation = st.generation;
+        st.arrived += 1;
+        if st.arrived >= self.n {
+            st.arrived = 0;
+            st.generation = st.generation.wrapping_add(1);
+            drop(st);
+            self.waiters.notify_all();
+            return BarrierWaitResult(true);
+        }
+        let me = WaiterRef::current();
+        loop {
+            me.waiter().reset();
+            self.waiters.register(me.clone(), RELEASE);
+            drop(st);
+            let sel = me.wait_until(None);
+            st = self.state();
+            self.waiters.unregister(&me);
+            let passed = st.generation != generation;
+            if sel == Selected::Cancelled {
+                if !passed {
+                    st.arrived -= 1;
+                }
+                drop(st);
+                crate::coroutine::unwind_if_selected_cancel(sel);
+                // Only coroutines are cancelled, and they do not come back from the unwind.
+                return BarrierWaitResult(false);
+            }
+            if passed {
+                return BarrierWaitResult(false);
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Barrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Barrier")
+            .field("n", &self.n)
+            .finish_non_exhaustive()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Barrier>();
+}

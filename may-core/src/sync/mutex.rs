@@ -1,0 +1,406 @@
+//! `Mutex`: std's `Mutex` API on a one-byte lock that parks coroutines instead of threads.
+//!
+//! # State bits (`RawMutex::state`)
+//! - `LOCKED`: someone owns the lock.
+//! - `CONTENDED`: a waiter may be registered; the owner must take the slow unlock path, which
+//!   looks at the wait list. A waiter sets it (with a CAS on a locked state) only after it has
+//!   registered, and the slow unlock releases the state while holding the wait-list lock, so a
+//!   waiter either sees the lock free or is seen by the next unlock: no lost wake-up.
+//!
+//! Uncontended `lock` and `unlock` are one compare-and-swap each.
+//!
+//! # Fairness
+//! Waiters are woken in FIFO order and then race with newcomers for the lock (barging keeps the
+//! lock busy and is what makes a mutex fast). A waiter that was woken and lost that race
+//! re-registers at the front of the list asking for *hand-off*: the next unlock passes ownership
+//! to it directly without ever releasing the state, so no waiter loses more than one race.
+
+use std::cell::{Cell, UnsafeCell};
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::wait::{Selected, WaitList, WaiterRef};
+
+const LOCKED: u8 = 1;
+const CONTENDED: u8 = 2;
+
+/// Wait-list operation: "the lock was released, come and try".
+const WAKE: usize = 0;
+/// Wait-list operation: "you own the lock now" (offered only to waiters that asked for it).
+const HANDOFF: usize = 1;
+
+/// How many times a locker re-reads the state before registering as a waiter.
+const SPIN: u32 = 64;
+
+/// The lock without data or poisoning; shared by `Mutex` and the `Condvar` that waits on it.
+#[derive(Debug)]
+pub(crate) struct RawMutex {
+    /// # Invariant
+    /// See the module docs for the bits and who may set them.
+    state: AtomicU8,
+    waiters: WaitList,
+}
+
+impl RawMutex {
+    pub(crate) const fn new() -> RawMutex {
+        RawMutex {
+            state: AtomicU8::new(0),
+            waiters: WaitList::new(),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn try_lock(&self) -> bool {
+        self.state
+            .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+    }
+
+    #[inline]
+    pub(crate) fn lock(&self) {
+        if !self.try_lock() {
+            self.lock_slow();
+        }
+    }
+
+    /// Releases the lock. Only the owner calls this; guards make sure of it.
+    #[inline]
+    pub(crate) fn unlock(&self) {
+        if self
+            .state
+            .compare_exchange(LOCKED, 0, Ordering::Release, Ordering::Acquire)
+            .is_err()
+        {
+            self.unlock_slow();
+        }
+    }
+
+    #[cold]
+    fn lock_slow(&self) {
+        for _ in 0..SPIN {
+            let s = self.state.load(Ordering::Relaxed);
+            if s & LOCKED == 0
+                && self
+                    .state
+                    .compare_exchange(s, s | LOCKED, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
+            {
+                return;
+            }
+            std::hint::spin_loop();
+        }
+        let me = WaiterRef::current();
+        let mut lost_once = false;
+        loop {
+            me.waiter().reset();
+            if lost_once {
+                self.waiters.register_front(me.clone(), HANDOFF);
+            } else {
+                self.waiters.register(me.clone(), WAKE);
+            }
+            if self.acquire_or_announce() {
+                self.waiters.unregister(&me);
+                // If an unlock selected us meanwhile it was a WAKE (hand-off needs the lock
+                // held by the unlocker, and we just took it free). We hold CONTENDED, so our own
+                // unlock passes that wake-up on.
+                return;
+            }
+            let sel = me.wait_until(None);
+            self.waiters.unregister(&me);
+            match sel {
+                Selected::Operation(HANDOFF) => return,
+                Selected::Cancelled => {
+                    // The slot decided against every unlocker, so nothing was handed to us:
+                    // they moved on to the next waiter.
+                    crate::coroutine::unwind_if_selected_cancel(sel);
+                }
+                _ => lost_once = true,
+            }
+        }
+    }
+
+    /// After registering: takes the lock if it is free (keeping `CONTENDED`, since other waiters
+    /// may be registered), or marks a locked state `CONTENDED` so its owner wakes us.
+    fn acquire_or_announce(&self) -> bool {
+        let mut s = self.state.load(Ordering::Acquire);
+        loop {
+            let (next, acquire) = if s & LOCKED == 0 {
+                (LOCKED | CONTENDED, true)
+            } else {
+                (s | CONTENDED, false)
+            };
+            match self
+                .state
+                .compare_exchange(s, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return acquire,
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    #[cold]
+    fn unlock_slow(&self) {
+        let released = Cell::new(false);
+        self.waiters.notify_one_by(
+            |op| {
+                if op == HANDOFF && !released.get() {
+                    // Ownership passes without releasing the state; CONTENDED stays set.
+                    Selected::Operation(HANDOFF)
+                } else {
+                    if !released.get() {
+                        self.state.store(0, Ordering::Release);
+                        released.set(true);
+                    }
+                    Selected::Operation(WAKE)
+                }
+            },
+            || {
+                if !released.get() {
+                    self.state.store(0, Ordering::Release);
+                }
+            },
+        );
+    }
+}
+
+/// Records whether a panic started while a lock was held (std's poisoning).
+#[derive(Debug)]
+pub(crate) struct Poison {
+    failed: AtomicBool,
+}
+
+impl Poison {
+    pub(crate) const fn new() -> Poison {
+        Poison {
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn get(&self) -> bool {
+        self.failed.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn clear(&self) {
+        self.failed.store(false, Ordering::Relaxed);
+    }
+
+    /// Called when a guard is dropped; `panicking_at_lock` was sampled when it was created.
+    pub(crate) fn done(&self, panicking_at_lock: bool) {
+        if !panicking_at_lock && std::thread::panicking() {
+            self.failed.store(true, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn map<T>(&self, value: T) -> LockResult<T> {
+        if self.get() {
+            Err(PoisonError::new(value))
+        } else {
+            Ok(value)
+        }
+    }
+}
+
+/// A mutual exclusion lock with the API of [`std::sync::Mutex`], usable from coroutines and
+/// plain threads alike. A coroutine that blocks in [`lock`](Mutex::lock) parks (its worker runs
+/// other coroutines); a thread parks itself.
+///
+/// Poisoning follows std: if a panic unwinds through a guard, later `lock` calls return
+/// `Err(PoisonError)` (which still gives the guard). A cancelled coroutine unwinds too, so a
+/// guard it held across the blocking call where it was cancelled also poisons the mutex.
+///
+/// ```
+/// use std::sync::Arc;
+/// use may_core::sync::Mutex;
+///
+/// let m = Arc::new(Mutex::new(0));
+/// let hs: Vec<_> = (0..10)
+///     .map(|_| {
+///         let m = m.clone();
+///         may_core::coroutine::spawn(move || *m.lock().unwrap() += 1)
+///     })
+///     .collect();
+/// hs.into_iter().for_each(|h| h.join().unwrap());
+/// assert_eq!(*m.lock().unwrap(), 10);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    pub(crate) raw: RawMutex,
+    poison: Poison,
+    data: UnsafeCell<T>,
+}
+
+// SAFETY: the mutex hands out access to `data` to one owner at a time, so it can be shared and
+// sent like std's when `T: Send`.
+unsafe impl<T: ?Sized + Send> Send for Mutex<T> {}
+// SAFETY: as above: `&Mutex<T>` only gives `&mut T` under the lock.
+unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
+
+/// Scoped access to the data of a locked [`Mutex`]; unlocks on drop. Like std's guard it is not
+/// `Send`:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>(_: &T) {}
+/// let m = may_core::sync::Mutex::new(0);
+/// let guard = m.lock().unwrap();
+/// assert_send(&guard);
+/// ```
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized + 'a> {
+    pub(crate) lock: &'a Mutex<T>,
+    panicking: bool,
+    _not_send: PhantomData<*const ()>,
+}
+
+// SAFETY: sharing a guard only shares `&T`.
+unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T> Mutex<T> {
+    /// Creates an unlocked mutex holding `value`.
+    pub const fn new(value: T) -> Mutex<T> {
+        Mutex {
+            raw: RawMutex::new(),
+            poison: Poison::new(),
+            data: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the data (`Err` carrying it if poisoned).
+    pub fn into_inner(self) -> LockResult<T> {
+        let poisoned = self.poison.get();
+        let value = self.data.into_inner();
+        if poisoned {
+            Err(PoisonError::new(value))
+        } else {
+            Ok(value)
+        }
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    fn guard(&self) -> MutexGuard<'_, T> {
+        MutexGuard {
+            lock: self,
+            panicking: std::thread::panicking(),
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Acquires the lock, parking the coroutine (or thread) until it is available.
+    ///
+    /// # Errors
+    /// `Err(PoisonError)` carrying the guard if a holder panicked.
+    ///
+    /// A coroutine cancelled while waiting unwinds from here without the lock.
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        self.raw.lock();
+        self.poison.map(self.guard())
+    }
+
+    /// Acquires the lock if it is free right now.
+    ///
+    /// # Errors
+    /// `TryLockError::WouldBlock` when it is held; `TryLockError::Poisoned` as for `lock`.
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        if self.raw.try_lock() {
+            Ok(self.poison.map(self.guard())?)
+        } else {
+            Err(TryLockError::WouldBlock)
+        }
+    }
+
+    /// Whether a holder panicked while holding the lock.
+    pub fn is_poisoned(&self) -> bool {
+        self.poison.get()
+    }
+
+    /// Clears the poisoned state.
+    pub fn clear_poison(&self) {
+        self.poison.clear();
+    }
+
+    /// Mutable access without locking: the borrow proves exclusivity.
+    ///
+    /// # Errors
+    /// `Err(PoisonError)` carrying the reference if poisoned.
+    pub fn get_mut(&mut self) -> LockResult<&mut T> {
+        let poisoned = self.poison.get();
+        let data = self.data.get_mut();
+        if poisoned {
+            Err(PoisonError::new(data))
+        } else {
+            Ok(data)
+        }
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    fn default() -> Mutex<T> {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    fn from(value: T) -> Mutex<T> {
+        Mutex::new(value)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("Mutex");
+        match self.try_lock() {
+            Ok(guard) => d.field("data", &&*guard),
+            Err(TryLockError::Poisoned(err)) => d.field("data", &&**err.get_ref()),
+            Err(TryLockError::WouldBlock) => d.field("data", &format_args!("<locked>")),
+        };
+        d.field("poisoned", &self.poison.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: the guard proves we hold the lock, so no one else accesses the data.
+        unsafe { &*self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`, and `&mut self` makes this the only borrow through the guard.
+        unsafe { &mut *self.lock.data.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        self.lock.poison.done(self.panicking);
+        self.lock.raw.unlock();
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&**self, f)
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    fn sync<T: Sync>() {}
+    send_sync::<Mutex<Vec<u8>>>();
+    send_sync::<Mutex<std::cell::Cell<u8>>>();
+    sync::<MutexGuard<'_, Vec<u8>>>();
+}

@@ -1,0 +1,140 @@
+//! `WaitGroup`: Go's `sync.WaitGroup` (add / done / wait), for coroutines and threads mixed.
+//!
+//! The counter is one atomic. `wait` registers on the wait list and then re-reads the counter,
+//! while the `add` that brings it to zero wakes everyone registered after its decrement: a
+//! waiter either sees zero or is registered in time to be woken.
+
+use std::fmt;
+use std::sync::atomic::{AtomicIsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::wait::{Selected, WaitList, WaiterRef};
+
+const ZERO: usize = 0;
+
+/// Waits for a collection of coroutines or threads to finish, like Go's `sync.WaitGroup`.
+///
+/// The shape is Go's rather than crossbeam's clone-and-drop one: the group is one shared value
+/// (share it with `Arc` or by reference in a [`scope`](crate::coroutine::scope)); call
+/// [`add`](WaitGroup::add) before starting work, [`done`](WaitGroup::done) when each piece
+/// finishes, and [`wait`](WaitGroup::wait) to block until the counter is zero. A counter that
+/// goes negative panics, as in Go. The group is reusable once the counter is back at zero.
+///
+/// ```
+/// use std::sync::Arc;
+/// use may_core::sync::WaitGroup;
+///
+/// let wg = Arc::new(WaitGroup::new());
+/// for _ in 0..4 {
+///     wg.add(1);
+///     let wg = wg.clone();
+///     may_core::coroutine::spawn(move || wg.done());
+/// }
+/// wg.wait();
+/// assert_eq!(wg.count(), 0);
+/// ```
+pub struct WaitGroup {
+    count: AtomicIsize,
+    waiters: WaitList,
+}
+
+impl WaitGroup {
+    /// Creates a group with a counter of zero.
+    pub const fn new() -> WaitGroup {
+        WaitGroup {
+            count: AtomicIsize::new(0),
+            waiters: WaitList::new(),
+        }
+    }
+
+    /// Adds `delta` (which may be negative) to the counter; wakes all waiters when it reaches
+    /// zero.
+    ///
+    /// # Panics
+    /// If the counter would become negative ("sync: negative WaitGroup counter", as in Go); the
+    /// counter is left unchanged.
+    pub fn add(&self, delta: isize) {
+        let prev = self.count.fetch_add(delta, Ordering::SeqCst);
+        let now = prev.checked_add(delta);
+        match now {
+            Some(0) => {
+                self.waiters.notify_all();
+            }
+            Some(n) if n > 0 => {}
+            _ => {
+                self.count.fetch_sub(delta, Ordering::SeqCst);
+                panic!("sync: negative WaitGroup counter");
+            }
+        }
+    }
+
+    /// Decrements the counter by one (`add(-1)`).
+    ///
+    /// # Panics
+    /// If the counter was already zero.
+    pub fn done(&self) {
+        self.add(-1);
+    }
+
+    /// The current value of the counter (a snapshot).
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst).max(0) as usize
+    }
+
+    /// Blocks until the counter is zero. A cancelled coroutine unwinds from here.
+    pub fn wait(&self) {
+        self.wait_deadline(None);
+    }
+
+    /// Blocks until the counter is zero or `timeout` has elapsed; true if it reached zero.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.wait_deadline(Instant::now().checked_add(timeout))
+    }
+
+    /// Blocks until the counter is zero or `deadline` has passed; true if it reached zero.
+    pub fn wait_deadline(&self, deadline: Option<Instant>) -> bool {
+        if self.count.load(Ordering::SeqCst) == 0 {
+            return true;
+        }
+        let me = WaiterRef::current();
+        me.waiter().reset();
+        self.waiters.register(me.clone(), ZERO);
+        if self.count.load(Ordering::SeqCst) == 0 {
+            self.waiters.unregister(&me);
+            return true;
+        }
+        let sel = me.wait_until(deadline);
+        self.waiters.unregister(&me);
+        match sel {
+            Selected::TimedOut => self.count.load(Ordering::SeqCst) == 0,
+            Selected::Cancelled => {
+                // notify_all skips a waiter that already won its own slot; the other waiters
+                // are woken independently, so nothing needs passing on.
+                crate::coroutine::unwind_if_selected_cancel(sel);
+                false
+            }
+            // Woken at zero; the group may already be in use again, as in Go.
+            _ => true,
+        }
+    }
+}
+
+impl Default for WaitGroup {
+    fn default() -> WaitGroup {
+        WaitGroup::new()
+    }
+}
+
+impl fmt::Debug for WaitGroup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitGroup")
+            .field("count", &self.count())
+            .finish()
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<WaitGroup>();
+}
