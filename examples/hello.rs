@@ -1,27 +1,26 @@
-//! Spawns coroutines from a coroutine, joins them and prints what the runtime did.
+//! Spawns 10,000 coroutines that sleep, joins them and prints what the runtime did.
+//!
+//! Run: `cargo run --release --example hello`
 
 use std::time::{Duration, Instant};
 
-use may::coroutine;
+use may::{coroutine, go};
 
+#[may::main]
 fn main() {
     let started = Instant::now();
-    let total = coroutine::spawn(|| {
-        let handles: Vec<_> = (0..10_000u64)
-            .map(|i| {
-                coroutine::spawn(move || {
-                    coroutine::sleep(Duration::from_millis(i % 10));
-                    i
-                })
+    let handles: Vec<_> = (0..10_000u64)
+        .map(|i| {
+            go!(move || {
+                coroutine::sleep(Duration::from_millis(i % 10));
+                i
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("no coroutine panics"))
-            .sum::<u64>()
-    })
-    .join()
-    .expect("the parent coroutine does not panic");
+        })
+        .collect();
+    let total: u64 = handles
+        .into_iter()
+        .map(|h| h.join().expect("no coroutine panics"))
+        .sum();
     let metrics = may::runtime::metrics();
     println!(
         "10,000 coroutines slept and returned a sum of {total} in {:?} on {} workers",

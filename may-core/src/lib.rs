@@ -16,6 +16,7 @@ pub mod coroutine;
 pub mod io;
 pub mod net;
 pub mod os;
+mod reactor;
 pub mod runtime;
 mod scheduler;
 pub mod select;

@@ -14,7 +14,27 @@
 //! See the guide in `docs/` for the full tour.
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod macro_support;
+
+/// Run-time support for the macros' expansions; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macro_support::test_with_workers;
+}
+
+pub use may_macros::{coroutine, go, join, main, select, test};
+
 #[doc(inline)]
 pub use may_core::{
     config, coroutine, coroutine_local, io, net, os, runtime, select, sync, Config, ConfigError,
 };
+
+/// The guide (docs/guide.md): from a first coroutine to a TCP server with timeouts, select and
+/// cancellation. Its code blocks run as doc tests.
+#[doc = include_str!("../../docs/guide.md")]
+pub mod guide {}
+
+/// The README's example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,5 +1,6 @@
 //! Spawning: `Builder` and `spawn`.
 
+use std::cell::Cell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -9,7 +10,7 @@ use super::handle::Coroutine;
 use super::inner::CoInner;
 use super::join::{JoinHandle, Packet};
 use super::stack::checked_stack_size;
-use super::{current_inner, Cancelled};
+use super::{with_current, Cancelled};
 
 /// Configures a coroutine before spawning it: name, stack size, stack measurement.
 ///
@@ -101,13 +102,31 @@ impl Builder {
         self,
         scope_panicked: Option<Arc<AtomicBool>>,
     ) -> io::Result<(Arc<CoInner>, Arc<Packet<T>>)> {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let default_size = crate::config().stack_size();
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(default_size))?;
-        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let id = next_id();
         let co = Arc::new(CoInner::new(id, self.name, stack_size, self.measure_stack));
         Ok((co, Arc::new(Packet::new(scope_panicked))))
     }
+}
+
+/// A new coroutine id. Each thread takes ids from the global counter in blocks, so spawning on
+/// several workers does not contend on one cache line.
+fn next_id() -> u64 {
+    const BLOCK: u64 = 1024;
+    static NEXT_BLOCK: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static RANGE: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    RANGE.with(|range| {
+        let (mut next, mut end) = range.get();
+        if next == end {
+            next = NEXT_BLOCK.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        range.set((next + 1, end));
+        next
+    })
 }
 
 /// Gives the coroutine a stack running `body` and hands it to the scheduler.
@@ -125,18 +144,21 @@ fn run_body<F, T>(f: F, packet: Arc<Packet<T>>)
 where
     F: FnOnce() -> T,
 {
-    let co = current_inner();
-    let cancelled_early = co.as_ref().is_some_and(|co| co.cancel_pending());
+    let cancelled_early = with_current(|co| co.is_some_and(CoInner::cancel_pending));
     let result = if cancelled_early {
         drop(f);
         Err(Box::new(Cancelled) as Box<dyn std::any::Any + Send>)
     } else {
         panic::catch_unwind(AssertUnwindSafe(f))
     };
-    if let Some(co) = &co {
-        // A panicking destructor of a coroutine-local must not escape the coroutine either.
-        let _ = panic::catch_unwind(AssertUnwindSafe(|| co.clear_locals()));
-    }
+    // A panicking destructor of a coroutine-local must not escape the coroutine either.
+    let _ = panic::catch_unwind(AssertUnwindSafe(|| {
+        with_current(|co| {
+            if let Some(co) = co {
+                co.clear_locals();
+            }
+        })
+    }));
     packet.set(result);
 }
 

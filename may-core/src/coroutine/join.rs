@@ -50,7 +50,9 @@ impl<T> Packet<T> {
 impl<T> Drop for Packet<T> {
     fn drop(&mut self) {
         if let Some(flag) = &self.scope_panicked {
-            if matches!(self.result.get_mut(), Some(Err(_))) {
+            // A cancelled scoped coroutine (a losing `select!` branch, a scope unwinding) did
+            // not fail; only a panic nobody observed makes the scope panic.
+            if matches!(self.result.get_mut(), Some(Err(p)) if !p.is::<Cancelled>()) {
                 flag.store(true, Ordering::Release);
             }
         }

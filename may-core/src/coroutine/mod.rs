@@ -16,6 +16,7 @@ use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use crate::blocking::spawn_blocking;
 pub use builder::{spawn, Builder};
 pub use handle::{Coroutine, CoroutineId};
 pub(crate) use inner::CoInner;

@@ -1,1 +1,3 @@
 //! Platform-specific networking (Unix domain sockets).
+
+pub mod unix;

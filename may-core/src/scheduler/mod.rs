@@ -31,7 +31,6 @@ pub(crate) struct WorkerShared {
     /// Set while the worker is (about to be) blocked in `poll`; whoever clears it wakes it.
     sleeping: AtomicBool,
     /// Registers I/O sources with this worker's `Poll`.
-    #[allow(dead_code)] // used by the reactor
     pub(crate) registry: mio::Registry,
 }
 
@@ -210,7 +209,6 @@ pub(crate) fn make_generator(
 }
 
 /// Dispatches an I/O readiness event polled by a worker to the reactor.
-pub(crate) fn io_event(_event: &mio::event::Event) {
-    // The reactor (network I/O) registers sources with tokens it owns; until then no source
-    // other than the waker is registered.
+pub(crate) fn io_event(event: &mio::event::Event) {
+    crate::reactor::dispatch(event);
 }

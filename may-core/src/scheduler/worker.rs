@@ -278,6 +278,8 @@ impl WorkerLocal {
                 crate::scheduler::io_event(event);
             }
         }
+        // Only now may registrations released by other threads be freed (reactor docs).
+        crate::reactor::release_deferred(self.index);
     }
 }
 

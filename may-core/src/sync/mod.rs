@@ -20,3 +20,7 @@ pub use semaphore::{Semaphore, SemaphorePermit};
 #[doc(no_inline)]
 pub use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 pub use wait_group::WaitGroup;
+
+pub mod mpmc;
+pub mod mpsc;
+pub mod oneshot;

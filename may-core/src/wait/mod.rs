@@ -21,7 +21,6 @@ use std::time::Instant;
 
 use crate::coroutine::CoInner;
 
-#[allow(unused_imports)] // the wait list of locks and channels
 pub(crate) use list::WaitList;
 
 const WAITING: usize = 0;

@@ -1,0 +1,218 @@
+//! may's channels against tokio, crossbeam-channel and itself, in the same run:
+//! - ping-pong between two coroutines over two `mpmc::bounded(1)` channels against the same
+//!   between two tokio tasks over `tokio::sync::mpsc::channel(1)` (both on `workers()` workers);
+//! - 4 producers / 4 consumers on `mpmc::bounded(64)` with coroutines against
+//!   `crossbeam_channel::bounded(64)` with threads;
+//! - a `Select` over two channels against a single `recv` on the same (prefilled) channel.
+//!
+//! `cargo run --release -p may-bench --bin channel`
+
+use std::time::Instant;
+
+use may::coroutine;
+use may::select::Select;
+use may::sync::mpmc;
+use may_bench::{median, per_op, report, workers};
+
+const PING_PONGS: usize = 200_000;
+const MPMC_MSGS: usize = 2_000_000;
+const SELECT_MSGS: usize = 1_000_000;
+const ROUNDS: usize = 5;
+
+fn may_ping_pong() {
+    let (tx1, rx1) = mpmc::bounded::<usize>(1);
+    let (tx2, rx2) = mpmc::bounded::<usize>(1);
+    let pong = coroutine::spawn(move || {
+        for v in rx1.iter() {
+            tx2.send(v + 1).unwrap();
+        }
+    });
+    coroutine::spawn(move || {
+        for i in 0..PING_PONGS {
+            tx1.send(i).unwrap();
+            assert_eq!(rx2.recv(), Ok(i + 1));
+        }
+    })
+    .join()
+    .unwrap();
+    pong.join().unwrap();
+}
+
+/// The runtime's floor for the same exchange: two coroutines handing a turn back and forth with
+/// `park`/`unpark` and an atomic, no channel.
+fn may_park_ping_pong() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let turn = Arc::new(AtomicUsize::new(0));
+    let (htx, hrx) = mpmc::bounded::<coroutine::Coroutine>(1);
+    let t = turn.clone();
+    let pong = coroutine::spawn(move || {
+        let ping = hrx.recv().unwrap();
+        for _ in 0..PING_PONGS {
+            while t.load(Ordering::Acquire) != 1 {
+                coroutine::park();
+            }
+            t.store(0, Ordering::Release);
+            ping.unpark();
+        }
+    });
+    let pong_co = pong.coroutine().clone();
+    coroutine::spawn(move || {
+        htx.send(coroutine::current()).unwrap();
+        for _ in 0..PING_PONGS {
+            turn.store(1, Ordering::Release);
+            pong_co.unpark();
+            while turn.load(Ordering::Acquire) != 0 {
+                coroutine::park();
+            }
+        }
+    })
+    .join()
+    .unwrap();
+    pong.join().unwrap();
+}
+
+fn tokio_ping_pong(rt: &tokio::runtime::Runtime) {
+    rt.block_on(async {
+        let (tx1, mut rx1) = tokio::sync::mpsc::channel::<usize>(1);
+        let (tx2, mut rx2) = tokio::sync::mpsc::channel::<usize>(1);
+        let pong = tokio::spawn(async move {
+            while let Some(v) = rx1.recv().await {
+                tx2.send(v + 1).await.unwrap();
+            }
+        });
+        tokio::spawn(async move {
+            for i in 0..PING_PONGS {
+                tx1.send(i).await.unwrap();
+                assert_eq!(rx2.recv().await, Some(i + 1));
+            }
+        })
+        .await
+        .unwrap();
+        pong.await.unwrap();
+    });
+}
+
+fn may_mpmc() {
+    let (tx, rx) = mpmc::bounded::<usize>(64);
+    let producers: Vec<_> = (0..4)
+        .map(|_| {
+            let tx = tx.clone();
+            coroutine::spawn(move || (0..MPMC_MSGS / 4).for_each(|i| tx.send(i).unwrap()))
+        })
+        .collect();
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let rx = rx.clone();
+            coroutine::spawn(move || rx.iter().count())
+        })
+        .collect();
+    drop((tx, rx));
+    producers.into_iter().for_each(|h| h.join().unwrap());
+    let n: usize = consumers.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(n, MPMC_MSGS);
+}
+
+fn crossbeam_mpmc() {
+    let (tx, rx) = crossbeam_channel::bounded::<usize>(64);
+    let producers: Vec<_> = (0..4)
+        .map(|_| {
+            let tx = tx.clone();
+            std::thread::spawn(move || (0..MPMC_MSGS / 4).for_each(|i| tx.send(i).unwrap()))
+        })
+        .collect();
+    let consumers: Vec<_> = (0..4)
+        .map(|_| {
+            let rx = rx.clone();
+            std::thread::spawn(move || rx.iter().count())
+        })
+        .collect();
+    drop((tx, rx));
+    producers.into_iter().for_each(|h| h.join().unwrap());
+    let n: usize = consumers.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(n, MPMC_MSGS);
+}
+
+/// Receives `SELECT_MSGS` prefilled messages inside a coroutine, with `Select` over the channel
+/// and an empty one, or with plain `recv`; returns the time of the receiving loop only.
+fn may_receive(select: bool) -> std::time::Duration {
+    coroutine::spawn(move || {
+        let (tx, rx) = mpmc::unbounded::<usize>();
+        let (_tx2, rx2) = mpmc::unbounded::<usize>();
+        (0..SELECT_MSGS).for_each(|i| tx.send(i).unwrap());
+        let start = Instant::now();
+        let mut sum = 0;
+        for _ in 0..SELECT_MSGS {
+            sum += if select {
+                let mut sel = Select::new();
+                let a = sel.recv(&rx);
+                sel.recv(&rx2);
+                let oper = sel.select();
+                assert_eq!(oper.index(), a);
+                oper.recv(&rx).unwrap()
+            } else {
+                rx.recv().unwrap()
+            };
+        }
+        let took = start.elapsed();
+        assert_eq!(sum, (0..SELECT_MSGS).sum::<usize>());
+        took
+    })
+    .join()
+    .unwrap()
+}
+
+fn median_of(rounds: usize, mut f: impl FnMut() -> std::time::Duration) -> std::time::Duration {
+    f();
+    let mut v: Vec<_> = (0..rounds).map(|_| f()).collect();
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let workers = workers();
+    may::config().set_workers(workers);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    println!("workers: {workers}");
+    println!("| benchmark | may | peer | may/peer |");
+    println!("|---|---|---|---|");
+
+    let may = median(ROUNDS, may_ping_pong);
+    let tokio = median(ROUNDS, || tokio_ping_pong(&rt));
+    report(
+        "ping-pong round trip, bounded(1)",
+        "tokio mpsc",
+        per_op(may, PING_PONGS),
+        per_op(tokio, PING_PONGS),
+    );
+
+    let park = median(ROUNDS, may_park_ping_pong);
+    report(
+        "ping-pong channels vs park/unpark floor",
+        "may park/unpark",
+        per_op(may, PING_PONGS),
+        per_op(park, PING_PONGS),
+    );
+
+    let may = median(ROUNDS, may_mpmc);
+    let cb = median(ROUNDS, crossbeam_mpmc);
+    report(
+        "4p/4c bounded(64) per message (coroutines vs threads)",
+        "crossbeam threads",
+        per_op(may, MPMC_MSGS),
+        per_op(cb, MPMC_MSGS),
+    );
+
+    let sel = median_of(ROUNDS, || may_receive(true));
+    let recv = median_of(ROUNDS, || may_receive(false));
+    report(
+        "Select over 2 channels vs single recv",
+        "may recv",
+        per_op(sel, SELECT_MSGS),
+        per_op(recv, SELECT_MSGS),
+    );
+}

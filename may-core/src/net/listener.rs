@@ -1,0 +1,139 @@
+//! `TcpListener`: accepting TCP connections.
+
+use std::io;
+use std::net::{self, SocketAddr, ToSocketAddrs};
+use std::os::fd::AsFd;
+use std::sync::Arc;
+
+use socket2::{Domain, Protocol, Socket, Type};
+
+use super::{addr, force_nonblocking, impl_as_fd, unwrap_io, TcpStream};
+use crate::reactor::{Direction, Io};
+
+/// The listen backlog (the kernel caps it at `net.core.somaxconn`).
+const BACKLOG: i32 = 1024;
+
+/// A TCP server socket, like [`std::net::TcpListener`]; `accept` parks the calling coroutine.
+///
+/// Listeners set `SO_REUSEADDR` (as std does on Unix); [`TcpListener::bind_reuseport`] also
+/// sets `SO_REUSEPORT`, so that several listeners (one per worker, or per process) share a port.
+/// An `accept` error such as `EMFILE` (too many open files) is returned to the caller, and the
+/// listener keeps working once descriptors are free again.
+#[derive(Debug)]
+pub struct TcpListener {
+    io: Arc<Io<mio::net::TcpListener>>,
+}
+
+impl_as_fd!(TcpListener);
+
+impl TcpListener {
+    /// Binds to `addr` (each resolved address is tried in turn) and listens.
+    pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
+        addr::each_addr(addr, |a| bind_one(a, false))
+    }
+
+    /// Like [`TcpListener::bind`], with `SO_REUSEPORT` set before binding.
+    pub fn bind_reuseport<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
+        addr::each_addr(addr, |a| bind_one(a, true))
+    }
+
+    /// Accepts a connection, parking the calling coroutine (or thread) until one arrives.
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self.io.with(Direction::Read, |l| l.accept())?;
+        Ok((TcpStream::from_nonblocking(stream.into()), peer))
+    }
+
+    /// An endless iterator over accepted connections (each an `io::Result`).
+    pub fn incoming(&self) -> Incoming<'_> {
+        Incoming { listener: self }
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().local_addr()
+    }
+
+    /// Sets the IP time-to-live of accepted sockets.
+    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
+        self.io.get().set_ttl(ttl)
+    }
+
+    /// The IP time-to-live.
+    pub fn ttl(&self) -> io::Result<u32> {
+        self.io.get().ttl()
+    }
+
+    /// Takes the pending `SO_ERROR`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.io.get().take_error()
+    }
+
+    /// A second handle to the same listener. Never fails; the `Result` mirrors std.
+    pub fn try_clone(&self) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            io: Arc::clone(&self.io),
+        })
+    }
+
+    /// With `true`, `accept` returns `ErrorKind::WouldBlock` instead of waiting.
+    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
+        self.io.set_nonblocking(nonblocking);
+        Ok(())
+    }
+
+    /// Turns this into a blocking std listener (a non-blocking duplicate if clones are alive).
+    pub fn into_std(self) -> io::Result<net::TcpListener> {
+        let dup = |l: &mio::net::TcpListener| {
+            let fd = l.as_fd().try_clone_to_owned()?;
+            Ok(mio::net::TcpListener::from_std(net::TcpListener::from(fd)))
+        };
+        let (listener, unique) = unwrap_io(self.io, dup)?;
+        let listener: net::TcpListener = listener.into();
+        if unique {
+            listener.set_nonblocking(false)?;
+        }
+        Ok(listener)
+    }
+}
+
+impl From<net::TcpListener> for TcpListener {
+    /// Adopts a std listener (switching it to non-blocking mode).
+    fn from(listener: net::TcpListener) -> TcpListener {
+        force_nonblocking(listener.as_fd());
+        TcpListener {
+            io: Arc::new(Io::new(mio::net::TcpListener::from_std(listener))),
+        }
+    }
+}
+
+fn bind_one(addr: &SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(*addr),
+        Type::STREAM.nonblocking(),
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if reuse_port {
+        socket.set_reuse_port(true)?;
+    }
+    socket.bind(&(*addr).into())?;
+    socket.listen(BACKLOG)?;
+    let listener: net::TcpListener = socket.into();
+    Ok(TcpListener {
+        io: Arc::new(Io::new(mio::net::TcpListener::from_std(listener))),
+    })
+}
+
+/// The iterator of [`TcpListener::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    listener: &'a TcpListener,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = io::Result<TcpStream>;
+
+    fn next(&mut self) -> Option<io::Result<TcpStream>> {
+        Some(self.listener.accept().map(|(stream, _)| stream))
+    }
+}

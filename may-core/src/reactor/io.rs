@@ -1,0 +1,274 @@
+//! `Io<S>`: a non-blocking descriptor plus its registration, and the loop every blocking
+//! operation on it runs.
+//!
+//! In a coroutine an operation tries the syscall while its direction is marked ready; on
+//! `WouldBlock` it clears the readiness and waits on the direction's wait list, with the
+//! operation's timeout as deadline. On a plain thread it tries the syscall and waits in
+//! `poll(2)` on that one descriptor, which is the blocking behaviour of `std`.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use super::{Direction, Registration, ScheduledIo};
+use crate::wait::{Selected, WaiterRef};
+
+/// A non-blocking descriptor of type `S` driven by the reactor.
+///
+/// Field order matters: `reg` is dropped (deregistered) before `inner` closes the descriptor.
+#[derive(Debug)]
+pub(crate) struct Io<S: AsRawFd> {
+    reg: Registration,
+    inner: S,
+    /// Read timeout in nanoseconds; 0 means none.
+    read_timeout: AtomicU64,
+    /// Write timeout in nanoseconds; 0 means none.
+    write_timeout: AtomicU64,
+    /// Set by `set_nonblocking(true)`: operations return `WouldBlock` instead of waiting.
+    nonblocking: AtomicBool,
+}
+
+impl<S: AsRawFd> Io<S> {
+    /// Wraps `inner`, whose descriptor must already be in non-blocking mode.
+    pub(crate) fn new(inner: S) -> Io<S> {
+        Io {
+            reg: Registration::new(inner.as_raw_fd()),
+            inner,
+            read_timeout: AtomicU64::new(0),
+            write_timeout: AtomicU64::new(0),
+            nonblocking: AtomicBool::new(false),
+        }
+    }
+
+    /// The wrapped value.
+    pub(crate) fn get(&self) -> &S {
+        &self.inner
+    }
+
+    /// Deregisters and returns the wrapped value (still in non-blocking mode).
+    pub(crate) fn into_inner(self) -> S {
+        let Io { reg, inner, .. } = self;
+        drop(reg);
+        inner
+    }
+
+    /// Sets the timeout of one direction; `Some(0)` is rejected like std does.
+    pub(crate) fn set_timeout(&self, dir: Direction, timeout: Option<Duration>) -> io::Result<()> {
+        let nanos = match timeout {
+            None => 0,
+            Some(d) if d.is_zero() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "cannot set a 0 duration timeout",
+                ))
+            }
+            Some(d) => u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1),
+        };
+        self.timeout_cell(dir).store(nanos, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The timeout of one direction.
+    pub(crate) fn timeout(&self, dir: Direction) -> Option<Duration> {
+        match self.timeout_cell(dir).load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(Duration::from_nanos(n)),
+        }
+    }
+
+    fn timeout_cell(&self, dir: Direction) -> &AtomicU64 {
+        match dir {
+            Direction::Read => &self.read_timeout,
+            Direction::Write => &self.write_timeout,
+        }
+    }
+
+    /// Makes operations return `WouldBlock` instead of waiting (the descriptor itself always
+    /// stays non-blocking).
+    pub(crate) fn set_nonblocking(&self, nonblocking: bool) {
+        self.nonblocking.store(nonblocking, Ordering::Relaxed);
+    }
+
+    /// Runs `op` until it does not return `WouldBlock`, waiting for `dir` in between, with the
+    /// direction's timeout (reported as `WouldBlock`, like std on Unix).
+    pub(crate) fn with<R>(
+        &self,
+        dir: Direction,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let deadline = self
+            .timeout(dir)
+            .and_then(|t| Instant::now().checked_add(t));
+        self.with_deadline(dir, deadline, io::ErrorKind::WouldBlock, op)
+    }
+
+    /// Like [`Io::with`] for a byte-stream transfer of up to `want` bytes: a short transfer
+    /// (fewer bytes than asked, but some) means the socket buffer is drained (read) or full
+    /// (write), so the direction's readiness is cleared right away and the next call waits
+    /// without first paying for an `EAGAIN` syscall. Only for stream sockets, where a short
+    /// transfer has that meaning (not ttys, not datagrams).
+    pub(crate) fn with_stream(
+        &self,
+        dir: Direction,
+        want: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let deadline = self
+            .timeout(dir)
+            .and_then(|t| Instant::now().checked_add(t));
+        let drained = move |n: &usize| *n > 0 && *n < want;
+        self.run(dir, deadline, io::ErrorKind::WouldBlock, op, drained)
+    }
+
+    /// Like [`Io::with`] with an explicit deadline and the error kind a timeout reports.
+    pub(crate) fn with_deadline<R>(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        timeout_kind: io::ErrorKind,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        self.run(dir, deadline, timeout_kind, op, |_| false)
+    }
+
+    /// The operation loop; `drained(result)` says whether a successful result proves the
+    /// direction is no longer ready.
+    fn run<R>(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        timeout_kind: io::ErrorKind,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> io::Result<R> {
+        if !crate::coroutine::is_coroutine() {
+            return self.thread_op(dir, deadline, timeout_kind, op);
+        }
+        let sched = self.reg.io();
+        loop {
+            let seen = sched.state();
+            if ScheduledIo::is_ready(seen, dir) {
+                match op(&self.inner) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if self.nonblocking.load(Ordering::Relaxed) {
+                            return Err(e);
+                        }
+                        self.reg.ensure_registered()?;
+                        sched.clear(seen, dir);
+                        continue;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Ok(value) => {
+                        // Clearing needs a registration to set the bit again later.
+                        if drained(&value) && self.reg.ensure_registered().is_ok() {
+                            sched.clear(seen, dir);
+                        }
+                        return Ok(value);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if self.nonblocking.load(Ordering::Relaxed) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.wait(sched, dir, deadline, timeout_kind)?;
+        }
+    }
+
+    /// Parks the running coroutine until `dir` is marked ready (or spuriously).
+    fn wait(
+        &self,
+        sched: &ScheduledIo,
+        dir: Direction,
+        deadline: Option<Instant>,
+        timeout_kind: io::ErrorKind,
+    ) -> io::Result<()> {
+        let list = sched.waiters(dir);
+        let me = WaiterRef::current();
+        me.waiter().reset();
+        list.register(me.clone(), 0);
+        if ScheduledIo::is_ready(sched.state(), dir) {
+            list.unregister(&me);
+            // Either we close our own wait here, or someone selected it first; the reactor
+            // wakes every waiter of a direction, so there is nothing to pass on, but a
+            // cancellation that won must still be honoured.
+            if let Err(sel) = me.waiter().try_select(Selected::Operation(0)) {
+                crate::coroutine::unwind_if_selected_cancel(sel);
+            }
+            return Ok(());
+        }
+        let sel = me.wait_until(deadline);
+        list.unregister(&me);
+        match sel {
+            Selected::Cancelled => {
+                crate::coroutine::unwind_if_selected_cancel(sel);
+                Ok(())
+            }
+            Selected::TimedOut => Err(io::Error::new(timeout_kind, "operation timed out")),
+            _ => Ok(()),
+        }
+    }
+
+    /// The plain-thread version: the syscall, then `poll(2)` on `WouldBlock`.
+    fn thread_op<R>(
+        &self,
+        dir: Direction,
+        deadline: Option<Instant>,
+        timeout_kind: io::ErrorKind,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        loop {
+            match op(&self.inner) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if self.nonblocking.load(Ordering::Relaxed) {
+                        return Err(e);
+                    }
+                    if !poll_fd(self.inner.as_raw_fd(), dir, deadline)? {
+                        return Err(io::Error::new(timeout_kind, "operation timed out"));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return result,
+            }
+        }
+    }
+}
+
+/// Waits in `poll(2)` until `fd` is ready for `dir`; false when `deadline` passed first.
+pub(crate) fn poll_fd(fd: RawFd, dir: Direction, deadline: Option<Instant>) -> io::Result<bool> {
+    let events = match dir {
+        Direction::Read => libc::POLLIN,
+        Direction::Write => libc::POLLOUT,
+    };
+    loop {
+        let timeout_ms = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(false);
+                }
+                // Round up so that a sub-millisecond remainder does not spin.
+                i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
+            }
+        };
+        let mut pfd = libc::pollfd {
+            fd,
+            events,
+            revents: 0,
+        };
+        // SAFETY: `pfd` is a valid, exclusively borrowed pollfd array of length 1.
+        let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        if n > 0 {
+            return Ok(true);
+        }
+    }
+}

@@ -1,0 +1,405 @@
+//! `Select`: block until one of several channel operations can proceed.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use super::error::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
+use super::handle::{MsgBuf, Registration, SelectHandle, Token};
+use super::selected::SelectedOperation;
+use crate::coroutine::unwind_if_selected_cancel;
+use crate::sync::mpmc::{Receiver, Sender};
+use crate::wait::{Selected, WaiterRef};
+
+#[derive(Clone, Copy)]
+struct Op<'a> {
+    handle: &'a (dyn SelectHandle + Sync),
+    index: usize,
+    /// Address of the channel end, to check that the completion uses the same one.
+    addr: usize,
+}
+
+/// Waits on several send and receive operations at once, like crossbeam-channel's `Select`.
+///
+/// A `Select` is `Clone`, `Send` and `Sync` (its message types must be `Send`), so one set of
+/// operations can be selected from several threads or coroutines; the returned
+/// [`SelectedOperation`] must be completed where it was selected.
+///
+/// When several operations are ready, one is chosen at random (unless built with
+/// [`new_biased`](Self::new_biased)). Operations on disconnected channels are ready (their
+/// completion returns the error).
+///
+/// ```
+/// use may_core::select::Select;
+/// use may_core::sync::mpmc;
+///
+/// let (tx1, rx1) = mpmc::unbounded::<i32>();
+/// let (_tx2, rx2) = mpmc::unbounded::<i32>();
+/// tx1.send(10).unwrap();
+///
+/// let mut sel = Select::new();
+/// let a = sel.recv(&rx1);
+/// let b = sel.recv(&rx2);
+/// let oper = sel.select();
+/// match oper.index() {
+///     i if i == a => assert_eq!(oper.recv(&rx1), Ok(10)),
+///     i if i == b => panic!("nothing was sent on rx2: {:?}", oper.recv(&rx2)),
+///     _ => unreachable!(),
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Select<'a> {
+    ops: Ops<'a>,
+    next_index: usize,
+    biased: bool,
+}
+
+impl<'a> Select<'a> {
+    /// An empty selection that picks at random among ready operations.
+    pub fn new() -> Select<'a> {
+        Select {
+            ops: Ops::default(),
+            next_index: 0,
+            biased: false,
+        }
+    }
+
+    /// An empty selection that picks the first ready operation, in the order they were added.
+    pub fn new_biased() -> Select<'a> {
+        Select {
+            biased: true,
+            ..Select::new()
+        }
+    }
+
+    fn add(&mut self, handle: &'a (dyn SelectHandle + Sync), addr: usize) -> usize {
+        let index = self.next_index;
+        self.next_index += 1;
+        self.ops.push(Op {
+            handle,
+            index,
+            addr,
+        });
+        index
+    }
+
+    /// Adds a send operation on `s`; returns its index.
+    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
+        self.add(s, s as *const Sender<T> as usize)
+    }
+
+    /// Adds a receive operation on `r`; returns its index.
+    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
+        self.add(r, r as *const Receiver<T> as usize)
+    }
+
+    /// Removes the operation with `index`.
+    ///
+    /// # Panics
+    /// If no operation has that index.
+    pub fn remove(&mut self, index: usize) {
+        let pos = (0..self.ops.len())
+            .position(|pos| self.ops.get(pos).index == index)
+            .expect("no operation with this index");
+        self.ops.remove(pos);
+    }
+
+    /// Selects an operation that is ready now, without blocking.
+    pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
+        self.run(None)
+            .map(|s| self.selected(s))
+            .ok_or(TrySelectError)
+    }
+
+    /// Blocks until an operation is ready and selects it.
+    pub fn select(&mut self) -> SelectedOperation<'a> {
+        match self.run(Some(None)) {
+            Some(s) => self.selected(s),
+            None => unreachable!("a selection without deadline returned without an operation"),
+        }
+    }
+
+    /// Like [`select`](Self::select), giving up after `timeout`.
+    pub fn select_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.run(Some(Instant::now().checked_add(timeout)))
+            .map(|s| self.selected(s))
+            .ok_or(SelectTimeoutError)
+    }
+
+    /// Like [`select`](Self::select), giving up at `deadline`.
+    pub fn select_deadline(
+        &mut self,
+        deadline: Instant,
+    ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
+        self.run(Some(Some(deadline)))
+            .map(|s| self.selected(s))
+            .ok_or(SelectTimeoutError)
+    }
+
+    /// The index of an operation that is ready now, without completing it.
+    pub fn try_ready(&mut self) -> Result<usize, TryReadyError> {
+        self.run_ready(None).ok_or(TryReadyError)
+    }
+
+    /// Blocks until an operation is ready and returns its index, without completing it (by the
+    /// time the caller acts, another thread may have taken the opportunity).
+    pub fn ready(&mut self) -> usize {
+        match self.run_ready(Some(None)) {
+            Some(index) => index,
+            None => unreachable!("a selection without deadline returned without an operation"),
+        }
+    }
+
+    /// Like [`ready`](Self::ready), giving up after `timeout`.
+    pub fn ready_timeout(&mut self, timeout: Duration) -> Result<usize, ReadyTimeoutError> {
+        self.run_ready(Some(Instant::now().checked_add(timeout)))
+            .ok_or(ReadyTimeoutError)
+    }
+
+    /// Like [`ready`](Self::ready), giving up at `deadline`.
+    pub fn ready_deadline(&mut self, deadline: Instant) -> Result<usize, ReadyTimeoutError> {
+        self.run_ready(Some(Some(deadline)))
+            .ok_or(ReadyTimeoutError)
+    }
+
+    fn selected(&self, (pos, token, buf): (usize, Token, MsgBuf)) -> SelectedOperation<'a> {
+        let op = self.ops.get(pos);
+        SelectedOperation {
+            handle: op.handle,
+            index: op.index,
+            addr: op.addr,
+            token: Some(token),
+            buf,
+            _not_send: std::marker::PhantomData,
+        }
+    }
+
+    /// The `ready` loop: like `run`, but nothing is reserved; the waiter watches the channels
+    /// (woken on any change) instead of registering for a hand-off. Returns the user index.
+    fn run_ready(&self, block: Option<Option<Instant>>) -> Option<usize> {
+        let n = self.ops.len();
+        if block.is_some() {
+            crate::sync::mpmc::cancel_point();
+        }
+        let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let mut last_chance = false;
+        loop {
+            let start = if self.biased || n < 2 {
+                0
+            } else {
+                super::rand::below(n)
+            };
+            for k in 0..n {
+                let op = self.ops.get((start + k) % n);
+                if op.handle.is_ready() {
+                    return Some(op.index);
+                }
+            }
+            if last_chance {
+                return None;
+            }
+            let me = WaiterRef::current();
+            me.waiter().reset();
+            let mut timer = deadline;
+            let mut watched = 0;
+            let mut ready = None;
+            for k in 0..n {
+                let pos = (start + k) % n;
+                let op = self.ops.get(pos);
+                if op.handle.watch(&me, pos) {
+                    ready = Some(op.index);
+                    break;
+                }
+                timer = earliest(timer, op.handle.deadline());
+                watched = k + 1;
+            }
+            if ready.is_none() {
+                if deadline.is_some_and(|d| Instant::now() >= d) {
+                    let _ = me.waiter().try_select(Selected::TimedOut);
+                } else {
+                    me.wait_until(timer);
+                }
+            }
+            for k in 0..watched {
+                let pos = (start + k) % n;
+                self.ops.get(pos).handle.unwatch(&me, pos);
+            }
+            if ready.is_some() {
+                return ready;
+            }
+            let sel = me.waiter().selected();
+            if sel == Selected::Cancelled {
+                unwind_if_selected_cancel(sel);
+            }
+            last_chance = deadline.is_some_and(|d| Instant::now() >= d);
+        }
+    }
+
+    /// The selection loop. `block`: `None` to only try, `Some(deadline)` to wait (until the
+    /// deadline, if any). Returns the position of the reserved operation and its token.
+    fn run(&self, block: Option<Option<Instant>>) -> Option<(usize, Token, MsgBuf)> {
+        let n = self.ops.len();
+        let mut buf = MsgBuf::new();
+        if block.is_some() {
+            crate::sync::mpmc::cancel_point();
+        }
+        let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let mut last_chance = false;
+        loop {
+            let start = if self.biased || n < 2 {
+                0
+            } else {
+                super::rand::below(n)
+            };
+            for k in 0..n {
+                let pos = (start + k) % n;
+                if let Some(token) = self.ops.get(pos).handle.try_reserve(&mut buf) {
+                    return Some((pos, token, buf));
+                }
+            }
+            if last_chance {
+                return None;
+            }
+            // Past the deadline (or for a `try_`), one registration round still runs, then one
+            // more try round, as in crossbeam: a message that arrived after its operation was
+            // tried is handed to us or seen there, which keeps the selection linearizable.
+            let (found, _ready) = self.wait_round(start, deadline);
+            if let Some((pos, token)) = found {
+                return Some((pos, token, buf));
+            }
+            last_chance = deadline.is_some_and(|d| Instant::now() >= d);
+        }
+    }
+
+    /// Registers on every operation, waits, and unregisters; returns a reservation a peer made
+    /// for us, if any, and whether an operation reported itself ready while registering.
+    /// Unwinds a cancelled coroutine (holding nothing).
+    fn wait_round(
+        &self,
+        start: usize,
+        deadline: Option<Instant>,
+    ) -> (Option<(usize, Token)>, bool) {
+        let n = self.ops.len();
+        let me = WaiterRef::current();
+        me.waiter().reset();
+        let mut timer = deadline;
+        let mut registered = 0;
+        let mut ready = false;
+        for k in 0..n {
+            let pos = (start + k) % n;
+            let handle = self.ops.get(pos).handle;
+            match handle.register(&me, pos) {
+                Registration::Registered => registered = k + 1,
+                Registration::Skipped => {
+                    registered = k + 1;
+                    timer = earliest(timer, handle.deadline());
+                }
+                Registration::Ready => {
+                    ready = true;
+                    break;
+                }
+            }
+        }
+        let sel = if ready {
+            Selected::Waiting
+        } else if deadline.is_some_and(|d| Instant::now() >= d) {
+            // Close the wait without parking (and without turning a `try_` into a
+            // cancellation point); a peer may have completed it already.
+            match me.waiter().try_select(Selected::TimedOut) {
+                Ok(()) => Selected::TimedOut,
+                Err(sel) => sel,
+            }
+        } else {
+            me.wait_until(timer)
+        };
+        let mut found = None;
+        for k in 0..registered {
+            let pos = (start + k) % n;
+            let handle = self.ops.get(pos).handle;
+            if handle.unregister(&me, pos) {
+                found = Some((pos, handle.taken_token()));
+            }
+        }
+        if found.is_none() && me.waiter().selected() == Selected::Cancelled {
+            unwind_if_selected_cancel(Selected::Cancelled);
+        }
+        let _ = sel;
+        (found, ready)
+    }
+}
+
+/// The operations of a `Select`: inline up to 4 (no allocation for the common case), then a
+/// vector.
+#[derive(Default, Clone)]
+struct Ops<'a> {
+    small: [Option<Op<'a>>; 4],
+    len: usize,
+    big: Vec<Op<'a>>,
+}
+
+impl<'a> Ops<'a> {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, op: Op<'a>) {
+        if self.big.is_empty() && self.len < self.small.len() {
+            self.small[self.len] = Some(op);
+        } else {
+            if self.big.is_empty() {
+                self.big
+                    .extend(self.small.iter_mut().filter_map(Option::take));
+            }
+            self.big.push(op);
+        }
+        self.len += 1;
+    }
+
+    fn get(&self, pos: usize) -> Op<'a> {
+        if self.big.is_empty() {
+            self.small[pos].expect("operation position out of range")
+        } else {
+            self.big[pos]
+        }
+    }
+
+    fn remove(&mut self, pos: usize) {
+        if self.big.is_empty() {
+            self.small[pos..].rotate_left(1);
+            self.small[self.small.len() - 1] = None;
+        } else {
+            self.big.remove(pos);
+        }
+        self.len -= 1;
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn check<X: Send + Sync>() {}
+    check::<Select<'static>>();
+}
+
+impl Default for Select<'_> {
+    fn default() -> Self {
+        Select::new()
+    }
+}
+
+impl fmt::Debug for Select<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Select")
+            .field("operations", &self.ops.len())
+            .finish_non_exhaustive()
+    }
+}

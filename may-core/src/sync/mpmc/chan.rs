@@ -1,0 +1,255 @@
+//! `Chan<T>`: one channel of any capacity (unbounded, bounded, rendezvous) behind one lock,
+//! with the blocking operations built on the wait primitive.
+//!
+//! Every check-then-register happens under the channel lock, so a wake-up cannot be lost; the
+//! waiter slot's compare-and-swap decides which peer completes a wait, and a message only
+//! changes hands together with a won slot (see `state.rs`). Waiters are unparked after the lock
+//! is released.
+
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
+
+use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use super::state::{current_key, RecvEntry, SendEntry, State, Take, PLAIN_OP};
+use crate::coroutine::unwind_if_selected_cancel;
+use crate::wait::{Selected, WaiterRef};
+
+/// One channel, shared by all its senders and receivers.
+pub(crate) struct Chan<T> {
+    state: Mutex<State<T>>,
+    pub(super) sender_count: AtomicUsize,
+    pub(super) receiver_count: AtomicUsize,
+    pub(super) cap: Option<usize>,
+}
+
+/// A blocking call is a cancellation point even when it would not block (like `park`): a
+/// coroutine with a pending cancellation unwinds here, before touching the channel.
+pub(crate) fn cancel_point() {
+    crate::coroutine::with_current(|co| {
+        if let Some(co) = co {
+            crate::coroutine::unwind_if_cancelled(co);
+        }
+    });
+}
+
+fn unpark(w: Option<WaiterRef>) {
+    if let Some(w) = w {
+        w.unpark();
+    }
+}
+
+impl<T> Chan<T> {
+    pub(super) fn new(cap: Option<usize>) -> Chan<T> {
+        Chan {
+            state: Mutex::new(State::new(cap)),
+            sender_count: AtomicUsize::new(1),
+            receiver_count: AtomicUsize::new(1),
+            cap,
+        }
+    }
+
+    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // No user code runs under this lock (messages are dropped after it is released), so a
+        // poisoned lock can only come from an allocation failure; the state is still consistent.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
+        let mut st = self.lock();
+        if st.receivers_gone {
+            return Err(TrySendError::Disconnected(msg));
+        }
+        match st.put(msg, None) {
+            Ok(w) => {
+                drop(st);
+                unpark(w);
+                Ok(())
+            }
+            Err(msg) => Err(TrySendError::Full(msg)),
+        }
+    }
+
+    pub(crate) fn send(
+        &self,
+        mut msg: T,
+        deadline: Option<Instant>,
+    ) -> Result<(), SendTimeoutError<T>> {
+        cancel_point();
+        loop {
+            let me = {
+                let mut st = self.lock();
+                if st.receivers_gone {
+                    return Err(SendTimeoutError::Disconnected(msg));
+                }
+                match st.put(msg, None) {
+                    Ok(w) => {
+                        drop(st);
+                        unpark(w);
+                        return Ok(());
+                    }
+                    Err(back) => msg = back,
+                }
+                let me = WaiterRef::current();
+                me.waiter().reset();
+                st.senders.push_back(SendEntry {
+                    waiter: me.clone(),
+                    op: PLAIN_OP,
+                    msg: Some(msg),
+                });
+                st.notify_watchers();
+                me
+            };
+            let sel = me.wait_until(deadline);
+            if sel == Selected::Operation(PLAIN_OP) {
+                // A receiver took the message (or moved it into the buffer) and removed our
+                // entry when it selected us.
+                return Ok(());
+            }
+            let back = self.lock().remove_sender(&me, PLAIN_OP);
+            match back {
+                Some(Some(m)) => msg = m,
+                _ => unreachable!("an unselected plain send keeps its entry and message"),
+            }
+            match sel {
+                Selected::Cancelled => {
+                    drop(msg);
+                    unwind_if_selected_cancel(sel);
+                    unreachable!("a cancelled wait outside a coroutine");
+                }
+                Selected::TimedOut => return Err(SendTimeoutError::Timeout(msg)),
+                // Disconnection or a spurious completion: try again.
+                _ => {}
+            }
+        }
+    }
+
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        let mut st = self.lock();
+        match st.take(None) {
+            Take::Msg(msg, w) => {
+                drop(st);
+                unpark(w);
+                Ok(msg)
+            }
+            Take::Reserved(w) => {
+                drop(st);
+                w.unpark();
+                self.claim().ok_or(TryRecvError::Empty)
+            }
+            Take::Empty if st.senders_gone => Err(TryRecvError::Disconnected),
+            Take::Empty => Err(TryRecvError::Empty),
+        }
+    }
+
+    pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        // Where a sender puts the message when it completes our wait (see `RecvEntry::slot`).
+        // Only accessed through `slot` from here on.
+        let mut slot_storage: Option<T> = None;
+        let slot: *mut Option<T> = &mut slot_storage;
+        cancel_point();
+        loop {
+            let me = {
+                let mut st = self.lock();
+                match st.take(None) {
+                    Take::Msg(msg, w) => {
+                        drop(st);
+                        unpark(w);
+                        return Ok(msg);
+                    }
+                    Take::Reserved(w) => {
+                        drop(st);
+                        w.unpark();
+                        match self.claim() {
+                            Some(msg) => return Ok(msg),
+                            None => continue,
+                        }
+                    }
+                    Take::Empty if st.senders_gone => return Err(RecvTimeoutError::Disconnected),
+                    Take::Empty => {}
+                }
+                let me = WaiterRef::current();
+                me.waiter().reset();
+                st.receivers.push_back(RecvEntry {
+                    waiter: me.clone(),
+                    op: PLAIN_OP,
+                    slot,
+                });
+                st.notify_watchers();
+                me
+            };
+            let sel = me.wait_until(deadline);
+            if sel == Selected::Operation(PLAIN_OP) {
+                // A sender removed our entry when it selected us; it wrote the message before
+                // its compare-and-swap, which our wait observed.
+                // SAFETY: `slot` points to `slot_storage`, alive for the whole call; the entry
+                // is gone, so no peer touches it any more.
+                if let Some(msg) = unsafe { (*slot).take() } {
+                    return Ok(msg);
+                }
+                // Paired with a select's send on a rendezvous channel: the message is owed.
+                match self.claim() {
+                    Some(msg) => return Ok(msg),
+                    None => continue,
+                }
+            }
+            // Not selected by a sender: our entry is still listed; after removing it nobody
+            // touches the slot.
+            self.lock().remove_receiver(&me, PLAIN_OP);
+            match sel {
+                Selected::Cancelled => {
+                    unwind_if_selected_cancel(sel);
+                    unreachable!("a cancelled wait outside a coroutine");
+                }
+                Selected::TimedOut => return Err(RecvTimeoutError::Timeout),
+                _ => {}
+            }
+        }
+    }
+
+    /// Takes the message delivered to the caller, a reserved receiver; waits (token park, not
+    /// cancellable: a selected sender is about to deliver) while it is owed. `None`: the owing
+    /// sender gave up, retry the receive.
+    pub(super) fn claim(&self) -> Option<T> {
+        let me = current_key();
+        loop {
+            if let Some(got) = self.lock().claim(me) {
+                return got.ok();
+            }
+            crate::coroutine::park_until(None);
+        }
+    }
+
+    /// Called when the last sender is dropped.
+    pub(super) fn disconnect_senders(&self) {
+        let woken = {
+            let mut st = self.lock();
+            st.senders_gone = true;
+            st.wake_side(false)
+        };
+        woken.iter().for_each(WaiterRef::unpark);
+    }
+
+    /// Called when the last receiver is dropped: wakes blocked senders (they get their message
+    /// back) and drops the buffered messages now, like crossbeam-channel.
+    pub(super) fn disconnect_receivers(&self) {
+        let (woken, dropped) = {
+            let mut st = self.lock();
+            st.receivers_gone = true;
+            let woken = st.wake_side(true);
+            let dropped = std::mem::take(&mut st.buf);
+            (woken, dropped)
+        };
+        woken.iter().for_each(WaiterRef::unpark);
+        drop(dropped);
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().free_msgs()
+    }
+
+    pub(crate) fn is_disconnected(&self) -> bool {
+        let st = self.lock();
+        st.senders_gone || st.receivers_gone
+    }
+}

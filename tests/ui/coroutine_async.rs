@@ -1,0 +1,6 @@
+#[may::coroutine]
+async fn work() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[may::coroutine]
+fn count(text: &str) -> usize {
+    text.len()
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[may::coroutine]
+const fn work() -> u32 {
+    1
+}
+
+fn main() {}

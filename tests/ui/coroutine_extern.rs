@@ -1,0 +1,6 @@
+#[may::coroutine]
+extern "C" fn work() -> u32 {
+    1
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[may::coroutine]
+struct NotAFunction;
+
+fn main() {}

@@ -1,0 +1,8 @@
+struct Server;
+
+impl Server {
+    #[may::coroutine]
+    fn serve(&self) {}
+}
+
+fn main() {}

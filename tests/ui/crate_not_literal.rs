@@ -1,0 +1,4 @@
+#[may::coroutine(crate = my_may)]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,3 @@
+fn main() {
+    let () = may::join!(stack = "64KiB");
+}

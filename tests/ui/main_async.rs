@@ -1,0 +1,2 @@
+#[may::main]
+async fn main() {}

@@ -1,0 +1,4 @@
+#[may::main]
+fn start() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[may::main]
+fn main(args: Vec<String>) {
+    let _ = args;
+}

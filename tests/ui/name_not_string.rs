@@ -1,0 +1,4 @@
+#[may::coroutine(name = 5)]
+fn work() {}
+
+fn main() {}

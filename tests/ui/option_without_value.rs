@@ -1,0 +1,2 @@
+#[may::main(workers)]
+fn main() {}

@@ -1,0 +1,4 @@
+#[may::test(workers = 1, stack = "64KiB", workers = 2)]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+fn main() {
+    let (_tx, rx) = may::sync::mpmc::unbounded::<u8>();
+    may::select! {
+        recv(rx) -> _m => {}
+        default => {}
+        default => {}
+    }
+}

@@ -1,0 +1,5 @@
+fn main() {
+    may::select! {
+        default => {}
+    }
+}

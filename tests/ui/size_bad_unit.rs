@@ -1,0 +1,2 @@
+#[may::main(stack = "64 parsecs")]
+fn main() {}

@@ -1,0 +1,4 @@
+#[may::test(stack = 1.5)]
+fn t() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[may::coroutine(stack = "2GiB")]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,5 @@
+#[may::test]
+#[test]
+fn twice() {}
+
+fn main() {}

@@ -1,0 +1,2 @@
+#[may::main(threads = 4)]
+fn main() {}

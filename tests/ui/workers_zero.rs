@@ -1,0 +1,2 @@
+#[may::main(workers = 0)]
+fn main() {}
