@@ -83,7 +83,10 @@ impl Config {
         self
     }
 
-    /// Sets how many finished stacks each worker keeps for reuse (0 disables pooling).
+    /// Sets how many finished stacks are kept for reuse, per worker (0 disables pooling): each
+    /// worker caches up to 64 of them (fewer if the capacity is lower) and the rest go to a
+    /// pool shared by all workers that holds up to `capacity × workers` stacks; the shared pool
+    /// is sized when the runtime starts.
     pub fn set_pool_capacity(&self, capacity: usize) -> &Self {
         self.pool_capacity.store(capacity, Ordering::Release);
         self
@@ -99,7 +102,7 @@ impl Config {
         self.stack_size.load(Ordering::Acquire)
     }
 
-    /// How many finished stacks each worker keeps for reuse.
+    /// How many finished stacks are kept for reuse, per worker (see [`Config::set_pool_capacity`]).
     pub fn pool_capacity(&self) -> usize {
         self.pool_capacity.load(Ordering::Relaxed)
     }
