@@ -93,9 +93,10 @@ impl Coroutine {
         if !self.inner.request_cancel() {
             return;
         }
-        if self.inner.waiter.try_select(Selected::Cancelled).is_err() {
-            // Not in a wait of the wait primitive; it may be in `park`, which the token wakes.
-        }
+        // If it is in a wait of the wait primitive, complete that wait with `Cancelled`; if not
+        // (it runs, or sits in `park`), the flag is seen at its next blocking call and the
+        // token below ends a `park`. Either way, wake it.
+        let _ = self.inner.waiter.try_select(Selected::Cancelled);
         self.inner.unpark();
     }
 }
