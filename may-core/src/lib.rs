@@ -14,6 +14,7 @@ mod blocking;
 mod config;
 pub mod coroutine;
 pub mod io;
+mod loom;
 pub mod net;
 pub mod os;
 mod reactor;

@@ -4,22 +4,19 @@
 //! - `gen` and `locals` are only touched by the thread that currently owns the coroutine: the
 //!   spawner until it is queued, then the worker that pops it; once started, only its home
 //!   worker (a started coroutine never migrates).
-//! - `park_state` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
+//! - `park_token` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
 //!   that party schedules the coroutine, so a coroutine is never queued twice.
 //! - `waiter` is the selected slot of the one wait primitive (see `crate::wait`).
 
 use std::any::Any;
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::joiners::Joiners;
+use super::park_token::ParkToken;
 use super::stack::Gen;
 use crate::wait::Waiter;
-
-const EMPTY: u8 = 0;
-const PARKED: u8 = 1;
-const NOTIFIED: u8 = 2;
 
 /// Home worker value of a coroutine that has not started yet.
 pub(crate) const NO_WORKER: usize = usize::MAX;
@@ -38,7 +35,7 @@ pub(crate) struct CoInner {
     /// Whether the stack is fully tracked so that usage can be reported on completion.
     pub(crate) measure_stack: bool,
     pub(crate) waiter: Waiter,
-    park_state: AtomicU8,
+    park_token: ParkToken,
     /// Index of the worker that started this coroutine; `NO_WORKER` before.
     pub(crate) home: AtomicUsize,
     cancel_requested: AtomicBool,
@@ -77,7 +74,7 @@ impl CoInner {
             stack_size,
             measure_stack,
             waiter: Waiter::default(),
-            park_state: AtomicU8::new(EMPTY),
+            park_token: ParkToken::new(),
             home: AtomicUsize::new(NO_WORKER),
             cancel_requested: AtomicBool::new(false),
             unwinding: AtomicBool::new(false),
@@ -91,36 +88,25 @@ impl CoInner {
 
     /// Makes the park token available; schedules the coroutine if it was parked.
     pub(crate) fn unpark(self: &Arc<Self>) {
-        if self.park_state.swap(NOTIFIED, Ordering::AcqRel) == PARKED {
+        if self.park_token.unpark() {
             crate::scheduler::schedule(Arc::clone(self));
         }
     }
 
     /// Consumes an available token without parking; true if there was one.
     pub(crate) fn take_token(&self) -> bool {
-        self.park_state
-            .compare_exchange(NOTIFIED, EMPTY, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok()
+        self.park_token.take()
     }
 
     /// Announces that the coroutine is about to switch out until unparked. Fails (and consumes
     /// the token) when an unpark arrived in between.
     pub(crate) fn announce_park(&self) -> bool {
-        match self
-            .park_state
-            .compare_exchange(EMPTY, PARKED, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => true,
-            Err(_) => {
-                self.park_state.store(EMPTY, Ordering::Release);
-                false
-            }
-        }
+        self.park_token.announce_park()
     }
 
     /// Called after being resumed from a park: the waker left the token at `NOTIFIED`.
     pub(crate) fn consume_wake(&self) {
-        self.park_state.store(EMPTY, Ordering::Release);
+        self.park_token.consume_wake();
     }
 
     /// Requests cancellation; returns false if the coroutine is already unwinding or done.

@@ -9,6 +9,7 @@ mod inner;
 mod join;
 mod joiners;
 mod local;
+mod park_token;
 mod scope;
 pub(crate) mod stack;
 

@@ -14,12 +14,13 @@
 
 mod list;
 
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::thread::Thread;
 use std::time::Instant;
 
 use crate::coroutine::CoInner;
+use crate::loom::{AtomicPtr, AtomicUsize};
 
 pub(crate) use list::WaitList;
 
@@ -67,13 +68,22 @@ impl Selected {
 }
 
 /// The selected slot and hand-off packet of one coroutine or thread.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Waiter {
     /// # Invariant
     /// Moves away from `WAITING` at most once per wait; see the module docs.
     state: AtomicUsize,
     /// A pointer a peer may hand over together with the selection (rendezvous channels).
     packet: AtomicPtr<()>,
+}
+
+impl Default for Waiter {
+    fn default() -> Waiter {
+        Waiter {
+            state: AtomicUsize::new(WAITING),
+            packet: AtomicPtr::new(std::ptr::null_mut()),
+        }
+    }
 }
 
 #[allow(dead_code)] // the packet methods serve rendezvous channels
@@ -204,5 +214,62 @@ impl WaiterRef {
                 },
             }
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::{Selected, Waiter};
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::sync::Arc;
+
+    /// A notifier, a timeout and a canceller race for one wait: exactly one wins, the owner
+    /// reads the winner's selection, and a packet stored before the winning CAS is visible to
+    /// the owner once it sees the selection.
+    #[test]
+    fn exactly_one_party_completes_a_wait() {
+        loom::model(|| {
+            let waiter = Arc::new(Waiter::default());
+            waiter.reset();
+            let wins = Arc::new(AtomicUsize::new(0));
+            let mut packet = 42usize;
+            let packet_ptr = &mut packet as *mut usize as usize;
+            let parties: Vec<_> = [
+                Selected::Operation(7),
+                Selected::TimedOut,
+                Selected::Cancelled,
+            ]
+            .into_iter()
+            .map(|sel| {
+                let (waiter, wins) = (waiter.clone(), wins.clone());
+                loom::thread::spawn(move || {
+                    if sel == Selected::Operation(7) {
+                        waiter.store_packet(packet_ptr as *mut ());
+                    }
+                    if waiter.try_select(sel).is_ok() {
+                        wins.fetch_add(1, Ordering::SeqCst);
+                    }
+                })
+            })
+            .collect();
+            let seen = waiter.selected();
+            for p in parties {
+                p.join().unwrap();
+            }
+            assert_eq!(wins.load(Ordering::SeqCst), 1, "exactly one party wins");
+            let last = waiter.selected();
+            assert_ne!(last, Selected::Waiting);
+            assert!(
+                seen == Selected::Waiting || seen == last,
+                "the result never changes"
+            );
+            if last == Selected::Operation(7) {
+                assert_eq!(
+                    waiter.packet() as usize,
+                    packet_ptr,
+                    "the packet travels with the win"
+                );
+            }
+        });
     }
 }
