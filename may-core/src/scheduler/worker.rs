@@ -267,6 +267,8 @@ impl WorkerLocal {
             if start.elapsed() >= SPIN_BEFORE_SLEEP {
                 return false;
             }
+            // Let other threads of an oversubscribed machine (a client on the same cores) run.
+            std::thread::yield_now();
         }
     }
 
