@@ -42,7 +42,7 @@ fn run(cap: Option<usize>, total: usize) {
                 let mut last = [None::<usize>; PRODUCERS];
                 let mut count = 0usize;
                 for (p, i) in rx.iter() {
-                    assert!(last[p].map_or(true, |l| l < i), "producer {p} out of order");
+                    assert!(last[p].is_none_or(|l| l < i), "producer {p} out of order");
                     last[p] = Some(i);
                     assert_eq!(
                         seen[p * per + i].fetch_add(1, Ordering::Relaxed),

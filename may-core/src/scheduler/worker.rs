@@ -380,7 +380,7 @@ pub(crate) fn run(parts: WorkerParts) {
             if !local.spin_for_work(shared, rt) {
                 local.sleep(shared, rt, &mut events);
             }
-        } else if round % IO_CHECK_INTERVAL == 0 {
+        } else if round.is_multiple_of(IO_CHECK_INTERVAL) {
             local.poll_events(&mut events, Some(std::time::Duration::ZERO));
         }
     }
