@@ -20,10 +20,7 @@ use std::time::{Duration, Instant};
 pub use crate::blocking::spawn_blocking;
 pub use builder::{spawn, Builder};
 pub use handle::{Coroutine, CoroutineId};
-pub(crate) use inner::CoInner;
-pub(crate) fn inner_no_worker() -> usize {
-    inner::NO_WORKER
-}
+pub(crate) use inner::{CoInner, NO_WORKER};
 pub use join::{JoinError, JoinHandle};
 pub use local::LocalKey;
 pub use scope::{scope, Scope, ScopedJoinHandle};
@@ -170,15 +167,9 @@ pub fn sleep(duration: Duration) {
         yield_now();
         return;
     }
-    let deadline = Instant::now().checked_add(duration);
     let me = WaiterRef::Coroutine(co);
     me.waiter().reset();
-    let sel = me.wait_until(deadline);
-    if sel == Selected::Cancelled {
-        if let WaiterRef::Coroutine(co) = &me {
-            cancel_unwind(co);
-        }
-    }
+    unwind_if_selected_cancel(me.wait_until(Instant::now().checked_add(duration)));
 }
 
 /// The payload a cancelled coroutine unwinds with.

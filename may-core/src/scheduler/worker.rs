@@ -207,7 +207,7 @@ impl WorkerLocal {
 
     /// Resumes `co` until it blocks, yields or finishes.
     fn resume(&self, co: Arc<CoInner>, rt: &Runtime) {
-        if co.home.load(Ordering::Relaxed) == crate::coroutine::inner_no_worker() {
+        if co.home.load(Ordering::Relaxed) == crate::coroutine::NO_WORKER {
             co.home.store(self.index, Ordering::Release);
         }
         set_current(Arc::as_ptr(&co));

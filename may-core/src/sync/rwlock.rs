@@ -247,13 +247,7 @@ impl<T: ?Sized> RwLock<T> {
     /// # Errors
     /// `Err(PoisonError)` carrying the reference if poisoned.
     pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        let poisoned = self.poison.get();
-        let data = self.data.get_mut();
-        if poisoned {
-            Err(PoisonError::new(data))
-        } else {
-            Ok(data)
-        }
+        self.poison.map(self.data.get_mut())
     }
 }
 
