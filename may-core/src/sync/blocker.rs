@@ -12,10 +12,11 @@
 //! it waits on something else.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::loom::lazy::AtomicBool;
 use crate::wait::{Selected, WaitList, WaiterRef};
 
 const UNPARK: usize = 0;
@@ -141,4 +142,47 @@ impl fmt::Debug for Blocker {
 fn _assert_send_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Blocker>();
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::Blocker;
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    /// The owner parks while another thread writes a value and unparks: `park` returns `Ok`
+    /// whether the unpark came before, during or after it (a lost one leaves the owner parked:
+    /// loom reports a deadlock), the value is visible after it, and the token is consumed.
+    #[test]
+    fn park_sees_the_unpark() {
+        loom::model(|| {
+            let blocker = Blocker::current();
+            blocker.inner.token.init();
+            blocker.inner.list.loom_init();
+            let value = Arc::new(UnsafeCell::new(0usize));
+            let waker = {
+                let (blocker, value) = (blocker.clone(), value.clone());
+                loom::thread::spawn(move || {
+                    // SAFETY: the owner reads the cell only after `park` returned, which the
+                    // `unpark` below happens-before.
+                    value.with_mut(|v| unsafe { *v = 7 });
+                    blocker.unpark();
+                })
+            };
+            assert_eq!(blocker.park(None), Ok(()));
+            // SAFETY: written before the unpark that `park` consumed.
+            let seen = value.with(|v| unsafe { *v });
+            assert_eq!(seen, 7, "the waker's write is visible");
+            waker.join().unwrap();
+            assert!(
+                !blocker.inner.token.load(Ordering::SeqCst),
+                "the token was consumed"
+            );
+            assert!(
+                blocker.inner.list.is_empty(),
+                "no waiter is left registered"
+            );
+        });
+    }
 }

@@ -49,7 +49,8 @@ impl WaitTimeoutResult {
 /// ```
 pub struct Condvar {
     waiters: WaitList,
-    /// Address of the `RawMutex` of the first mutex waited with; 0 before any wait.
+    /// Address of the `RawMutex` of the first mutex waited with; 0 before any wait. A std atomic
+    /// even under loom: only a usage check, no part of the wake-up protocol.
     mutex: AtomicUsize,
 }
 
@@ -227,4 +228,69 @@ impl fmt::Debug for Condvar {
 fn _assert_send_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Condvar>();
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::{Condvar, Mutex};
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+
+    /// A waiter waits under the lock until a flag is set; a notifier sets it under the lock and
+    /// notifies, with the lock held (`under_lock`) or after unlocking. The waiter always wakes
+    /// (a lost notification leaves it parked: loom reports a deadlock), waits at most once and
+    /// then sees the flag, and nothing is left registered or locked.
+    fn waiter_sees_the_notification(under_lock: bool) {
+        loom::model(move || {
+            let pair = Arc::new((Mutex::new(UnsafeCell::new(false)), Condvar::new()));
+            pair.0.raw.loom_init();
+            pair.1.waiters.loom_init();
+            let notifier = {
+                let pair = pair.clone();
+                loom::thread::spawn(move || {
+                    let (m, cv) = &*pair;
+                    let guard = m.lock().unwrap();
+                    // SAFETY: the guard gives this thread sole access to the flag.
+                    guard.with_mut(|f| unsafe { *f = true });
+                    if under_lock {
+                        cv.notify_one();
+                        drop(guard);
+                    } else {
+                        drop(guard);
+                        cv.notify_one();
+                    }
+                })
+            };
+            let (m, cv) = &*pair;
+            let mut guard = m.lock().unwrap();
+            let mut waits = 0;
+            loop {
+                // SAFETY: the guard gives this thread sole access to the flag.
+                if guard.with(|f| unsafe { *f }) {
+                    break;
+                }
+                // Only the one notification wakes the waiter, and it follows the flag.
+                assert_eq!(waits, 0, "no second wait");
+                guard = cv.wait(guard).unwrap();
+                waits += 1;
+            }
+            drop(guard);
+            notifier.join().unwrap();
+            assert!(cv.waiters.is_empty(), "no waiter is left on the condvar");
+            assert!(
+                m.raw.is_idle(),
+                "the mutex is unlocked, no waiter left registered"
+            );
+        });
+    }
+
+    #[test]
+    fn notify_after_unlock_is_not_lost() {
+        waiter_sees_the_notification(false);
+    }
+
+    #[test]
+    fn notify_under_the_lock_is_not_lost() {
+        waiter_sees_the_notification(true);
+    }
 }

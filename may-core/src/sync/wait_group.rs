@@ -5,9 +5,10 @@
 //! waiter either sees zero or is registered in time to be woken.
 
 use std::fmt;
-use std::sync::atomic::{AtomicIsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use crate::loom::lazy::AtomicIsize;
 use crate::wait::{Selected, WaitList, WaiterRef};
 
 const ZERO: usize = 0;
@@ -137,4 +138,71 @@ impl fmt::Debug for WaitGroup {
 fn _assert_send_sync() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<WaitGroup>();
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::WaitGroup;
+    use loom::cell::UnsafeCell;
+    use loom::sync::Arc;
+
+    /// Two workers each write their own result and call `done`; the main thread `wait`s. It
+    /// returns only once both are done (a lost wake-up leaves it parked: loom reports a
+    /// deadlock), and both results are visible to it (loom checks the cells' happens-before).
+    #[test]
+    fn wait_returns_after_every_done() {
+        loom::model(|| {
+            let wg = Arc::new(WaitGroup::new());
+            wg.count.init();
+            wg.waiters.loom_init();
+            let results: Arc<[UnsafeCell<usize>; 2]> =
+                Arc::new([UnsafeCell::new(0), UnsafeCell::new(0)]);
+            wg.add(2);
+            let workers: Vec<_> = (0..2)
+                .map(|i| {
+                    let (wg, results) = (wg.clone(), results.clone());
+                    loom::thread::spawn(move || {
+                        // SAFETY: worker `i` is the only writer of cell `i`, and the main thread
+                        // reads it only after `wait`, which `done` happens-before.
+                        results[i].with_mut(|r| unsafe { *r = i + 1 });
+                        wg.done();
+                    })
+                })
+                .collect();
+            wg.wait();
+            // SAFETY: both writers called `done` before `wait` returned.
+            let sum: usize = results.iter().map(|r| r.with(|r| unsafe { *r })).sum();
+            assert_eq!(sum, 1 + 2, "every worker's write is visible after wait");
+            assert_eq!(wg.count(), 0);
+            assert!(wg.waiters.is_empty(), "no waiter is left registered");
+            for w in workers {
+                w.join().unwrap();
+            }
+        });
+    }
+
+    /// Two threads wait while a third brings the counter to zero: `notify_all` wakes both (or
+    /// they see zero themselves), and nothing is left registered.
+    #[test]
+    fn every_waiter_returns_at_zero() {
+        loom::model(|| {
+            let wg = Arc::new(WaitGroup::new());
+            wg.count.init();
+            wg.waiters.loom_init();
+            wg.add(1);
+            let waiter = {
+                let wg = wg.clone();
+                loom::thread::spawn(move || wg.wait())
+            };
+            let worker = {
+                let wg = wg.clone();
+                loom::thread::spawn(move || wg.done())
+            };
+            wg.wait();
+            waiter.join().unwrap();
+            worker.join().unwrap();
+            assert_eq!(wg.count(), 0);
+            assert!(wg.waiters.is_empty(), "no waiter is left registered");
+        });
+    }
 }

@@ -1,8 +1,10 @@
 //! A FIFO list of waiters registered on one object (a channel side, a lock, a join handle).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+
+use crate::loom::fence;
+use crate::loom::lazy::{AtomicUsize, Mutex, MutexGuard};
 
 use super::{Selected, WaiterRef};
 
@@ -141,5 +143,77 @@ impl WaitList {
             .into_iter()
             .filter(|e| e.waiter.select_and_unpark(Selected::Operation(e.op)))
             .count()
+    }
+}
+
+#[cfg(all(test, loom))]
+impl WaitList {
+    /// Creates the loom objects behind the fields before the list is shared (see
+    /// `crate::loom::lazy`).
+    pub(crate) fn loom_init(&self) {
+        self.entries.init();
+        self.len.init();
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::WaitList;
+    use crate::wait::{Selected, WaiterRef};
+    use loom::sync::atomic::{AtomicBool, Ordering};
+    use loom::sync::Arc;
+    use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+
+    /// A waiter registers and then re-checks a flag; a notifier sets the flag and then notifies.
+    /// The flag itself is relaxed, so only the fence pairing (`register` vs `has_waiters`)
+    /// orders the two sides: either the waiter sees the flag, or the notifier sees the
+    /// registration and wakes it. A lost wake-up leaves the waiter parked, which loom reports
+    /// as a deadlock.
+    fn no_lost_wake_up(notify: fn(&WaitList)) {
+        // Outcomes seen over all explored executions: [saw the flag, parked and was woken].
+        let outcomes = std::sync::Arc::new([StdAtomicUsize::new(0), StdAtomicUsize::new(0)]);
+        let seen = outcomes.clone();
+        loom::model(move || {
+            let list = Arc::new(WaitList::new());
+            list.loom_init();
+            let flag = Arc::new(AtomicBool::new(false));
+            let waiter = {
+                let (list, flag) = (list.clone(), flag.clone());
+                loom::thread::spawn(move || {
+                    let me = WaiterRef::current();
+                    me.waiter().reset();
+                    list.register(me.clone(), 3);
+                    if flag.load(Ordering::Relaxed) {
+                        list.unregister(&me);
+                        return false;
+                    }
+                    let sel = me.wait_until(None);
+                    list.unregister(&me);
+                    assert_eq!(sel, Selected::Operation(3), "woken with its own op");
+                    true
+                })
+            };
+            flag.store(true, Ordering::Relaxed);
+            notify(&list);
+            let parked = waiter.join().unwrap();
+            assert!(list.is_empty(), "no registration is left behind");
+            seen[usize::from(parked)].fetch_add(1, StdOrdering::Relaxed);
+        });
+        // Both paths must have been explored, or the model would prove nothing.
+        assert!(outcomes.iter().all(|n| n.load(StdOrdering::Relaxed) > 0));
+    }
+
+    #[test]
+    fn notify_one_never_loses_a_registered_waiter() {
+        no_lost_wake_up(|list| {
+            list.notify_one();
+        });
+    }
+
+    #[test]
+    fn notify_all_never_loses_a_registered_waiter() {
+        no_lost_wake_up(|list| {
+            list.notify_all();
+        });
     }
 }

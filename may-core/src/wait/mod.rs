@@ -16,11 +16,10 @@ mod list;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::thread::Thread;
 use std::time::Instant;
 
 use crate::coroutine::CoInner;
-use crate::loom::{AtomicPtr, AtomicUsize};
+use crate::loom::{AtomicPtr, AtomicUsize, Thread};
 
 pub(crate) use list::WaitList;
 
@@ -125,10 +124,10 @@ pub(crate) struct ThreadWaiter {
     thread: Thread,
 }
 
-thread_local! {
+crate::loom::thread_local! {
     static THREAD_WAITER: Arc<ThreadWaiter> = Arc::new(ThreadWaiter {
         waiter: Waiter::default(),
-        thread: std::thread::current(),
+        thread: crate::loom::current_thread(),
     });
 }
 
@@ -207,10 +206,10 @@ impl WaiterRef {
             match self {
                 WaiterRef::Coroutine(_) => crate::coroutine::park_until(deadline),
                 WaiterRef::Thread(_) => match deadline {
-                    Some(deadline) => std::thread::park_timeout(
+                    Some(deadline) => crate::loom::park_timeout(
                         deadline.saturating_duration_since(Instant::now()),
                     ),
-                    None => std::thread::park(),
+                    None => crate::loom::park(),
                 },
             }
         }
