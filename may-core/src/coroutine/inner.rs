@@ -1,9 +1,9 @@
 //! The shared state of one coroutine and its park token.
 //!
 //! # Who touches what
-//! - `gen` and `locals` are only touched by the thread that currently owns the coroutine: the
-//!   spawner until it is queued, then the worker that pops it; once started, only its home
-//!   worker (a started coroutine never migrates).
+//! - `gen`, `locals`, `self_ref` and `spare_ref` are only touched by the thread that currently
+//!   owns the coroutine: the spawner until it is queued, then the worker that pops it; once
+//!   started, only its home worker (a started coroutine never migrates).
 //! - `park_token` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
 //!   that party schedules the coroutine, so a coroutine is never queued twice.
 //! - `waiter` is the selected slot of the one wait primitive (see `crate::wait`).
@@ -49,6 +49,26 @@ pub(crate) struct CoInner {
     /// # Invariant
     /// Accessed only by the coroutine itself, on its home worker.
     pub(crate) locals: UnsafeCell<LocalMap>,
+    /// The coroutine's reference to itself while it is started and not finished: a parked
+    /// coroutine stays alive (its stack is never dropped while suspended) even when nobody else
+    /// holds it, without every park paying for a reference of its own. Set by the home worker
+    /// after the first switch out, cleared when the coroutine finishes.
+    ///
+    /// A coroutine that is never woken again therefore stays allocated, as a blocked goroutine
+    /// does; it was so before too (its parked frame held a reference).
+    ///
+    /// # Invariant
+    /// Accessed only by the home worker, between resumes (like `gen`).
+    pub(crate) self_ref: UnsafeCell<Option<Arc<CoInner>>>,
+    /// A spare reference for the coroutine's next wait-list registration: the worker keeps the
+    /// reference a wake-up queued it with here instead of dropping it, and the next registration
+    /// takes it instead of cloning, so a wait that ends in a wake-up costs no reference-count
+    /// update at all (see `wait::CurrentWaiter::to_owned`).
+    ///
+    /// # Invariant
+    /// Accessed only on the home worker: by the worker between resumes, by the coroutine itself
+    /// while it runs.
+    pub(crate) spare_ref: UnsafeCell<Option<Arc<CoInner>>>,
     /// Waiters of `join` (and of scopes).
     pub(crate) join_list: Joiners,
 }
@@ -82,6 +102,8 @@ impl CoInner {
             stack_used: AtomicUsize::new(NOT_MEASURED),
             gen: UnsafeCell::new(None),
             locals: UnsafeCell::new(Vec::new()),
+            self_ref: UnsafeCell::new(None),
+            spare_ref: UnsafeCell::new(None),
             join_list: Joiners::default(),
         }
     }
@@ -90,6 +112,15 @@ impl CoInner {
     pub(crate) fn unpark(self: &Arc<Self>) {
         if self.park_token.unpark() {
             crate::scheduler::schedule(Arc::clone(self));
+        }
+    }
+
+    /// Like [`unpark`](CoInner::unpark), for a caller that owns a reference it no longer needs:
+    /// that reference goes to the ready queue instead of a new one (saves two reference-count
+    /// updates per wake-up on the channel and lock hot paths).
+    pub(crate) fn unpark_owned(self: Arc<Self>) {
+        if self.park_token.unpark() {
+            crate::scheduler::schedule(self);
         }
     }
 

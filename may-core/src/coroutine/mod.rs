@@ -86,6 +86,9 @@ pub fn try_current() -> Option<Coroutine> {
 }
 
 /// Switches back to the worker. The caller arranged for someone to resume it (or queued itself).
+// Inlined: every return after a stack switch is mispredicted (the return-stack buffer holds the
+// other stack's calls), so each frame between the blocking call and the switch costs a miss.
+#[inline(always)]
 fn switch_out() {
     #[allow(deprecated)]
     generator::yield_with(());
@@ -108,24 +111,41 @@ pub fn yield_now() {
 /// Parks the running coroutine until its token is made available by `unpark` (or `deadline`
 /// passes). Spurious returns are possible; callers loop on their own condition.
 pub(crate) fn park_until(deadline: Option<Instant>) {
-    let Some(co) = current_inner() else {
+    let ptr = current_ptr();
+    if ptr.is_null() {
         match deadline {
             Some(d) => std::thread::park_timeout(d.saturating_duration_since(Instant::now())),
             None => std::thread::park(),
+        }
+        return;
+    }
+    // SAFETY: `ptr` is the running coroutine, kept alive by its worker while it runs and by its
+    // own reference (`CoInner::self_ref`) while it is parked.
+    park_coroutine(unsafe { &*ptr }, deadline);
+}
+
+/// [`park_until`] for the running coroutine `co`, when the caller already has it.
+pub(crate) fn park_coroutine(co: &CoInner, deadline: Option<Instant>) {
+    let Some(deadline) = deadline else {
+        // An available token makes `announce_park` fail, consuming it: no separate `take`.
+        if co.announce_park() {
+            switch_out();
+            co.consume_wake();
         }
         return;
     };
     if co.take_token() {
         return;
     }
-    let timer = deadline.map(|d| crate::scheduler::add_timer(d, Arc::clone(&co)));
+    let Some(me) = current_inner() else {
+        unreachable!("park_coroutine called outside the coroutine it parks");
+    };
+    let timer = crate::scheduler::add_timer(deadline, me);
     if co.announce_park() {
         switch_out();
         co.consume_wake();
     }
-    if let Some(timer) = timer {
-        crate::scheduler::remove_timer(timer);
-    }
+    crate::scheduler::remove_timer(timer);
 }
 
 /// Blocks until [`Coroutine::unpark`] is called on the running coroutine, or spuriously.

@@ -119,7 +119,8 @@ pub(crate) fn schedule(co: Arc<CoInner>) {
     let worker = &rt.workers[home];
     worker.remote.push(co);
     fence(Ordering::SeqCst);
-    if worker.sleeping.swap(false, Ordering::SeqCst) {
+    // A worker that is awake needs no wake-up: read before paying for the swap.
+    if worker.sleeping.load(Ordering::SeqCst) && worker.sleeping.swap(false, Ordering::SeqCst) {
         wake(worker);
     }
 }

@@ -140,8 +140,9 @@ impl WorkerLocal {
         self.ready.borrow_mut().pop_front()
     }
 
-    fn ready_len(&self) -> usize {
-        self.ready.borrow().len()
+    /// Whether an unstarted coroutine waits in this worker's queues or the global injector.
+    fn has_new_work(&self, rt: &Runtime) -> bool {
+        self.next.borrow().is_some() || !self.deque.is_empty() || !rt.injector.is_empty()
     }
 
     /// A not-yet-started coroutine: our own first, then the global injector, then stolen.
@@ -224,6 +225,17 @@ impl WorkerLocal {
         }
         if gen.is_done() {
             self.finish(co, rt);
+        } else {
+            // SAFETY: as above: only this worker touches `self_ref` and `spare_ref` while the
+            // coroutine is switched out.
+            let (self_ref, spare_ref) =
+                unsafe { (&mut *co.self_ref.get(), &mut *co.spare_ref.get()) };
+            if self_ref.is_none() {
+                // The first switch out: this reference becomes the coroutine's own.
+                *self_ref = Some(co);
+            } else if spare_ref.is_none() {
+                *spare_ref = Some(co);
+            }
         }
     }
 
@@ -249,6 +261,8 @@ impl WorkerLocal {
         rt.finished.fetch_add(1, Ordering::Relaxed);
         co.done.store(true, Ordering::Release);
         co.join_list.notify_all();
+        // SAFETY: as in `resume`; the coroutine is done, so its own references go.
+        drop(unsafe { ((*co.self_ref.get()).take(), (*co.spare_ref.get()).take()) });
     }
 
     /// Spins briefly, watching the remote queue and the stealable queues, before the worker
@@ -352,15 +366,17 @@ pub(crate) fn run(parts: WorkerParts) {
         round = round.wrapping_add(1);
         let mut busy = local.fire_timers();
         busy |= local.drain_remote(shared);
-        let ready = local.ready_len().min(READY_BATCH);
-        for _ in 0..ready {
-            match local.pop_ready() {
-                Some(co) => {
-                    local.resume(co, rt);
-                    local.run_next(rt);
-                }
-                None => break,
-            }
+        // The coroutines ready now run in this round. Those they wake run in it too (up to the
+        // batch), so a chain of hand-offs on one worker does not pay for a round per hop, but
+        // only while no new coroutine waits: new ones start promptly, before an idle worker
+        // steals them away from the coroutines they talk to.
+        let snapshot = local.ready.borrow().len();
+        let mut ready = 0;
+        while ready < READY_BATCH && (ready < snapshot || !local.has_new_work(rt)) {
+            let Some(co) = local.pop_ready() else { break };
+            ready += 1;
+            local.resume(co, rt);
+            local.run_next(rt);
         }
         busy |= ready > 0;
         // New coroutines get as many turns as resumed ones, so a coroutine that spawns in a loop

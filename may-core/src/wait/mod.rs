@@ -12,6 +12,7 @@
 //! `WAITING` (0) is stored by the owner when it starts a wait (`reset`). Any party may move it
 //! from `WAITING` to a final value once; only the owner moves it back to `WAITING`.
 
+mod current;
 mod list;
 
 use std::sync::atomic::Ordering;
@@ -21,6 +22,7 @@ use std::time::Instant;
 use crate::coroutine::CoInner;
 use crate::loom::{AtomicPtr, AtomicUsize, Thread};
 
+pub(crate) use current::CurrentWaiter;
 pub(crate) use list::WaitList;
 
 const WAITING: usize = 0;
@@ -88,9 +90,14 @@ impl Default for Waiter {
 #[allow(dead_code)] // the packet methods serve rendezvous channels
 impl Waiter {
     /// Starts a new wait: clears the slot and the packet. Only the owner calls this.
+    ///
+    /// A release store, not a fence: every peer that completes a wait reads the slot after
+    /// taking the lock of a list the owner registered on after this reset, except
+    /// `Coroutine::cancel`, which also unparks the owner, and `wait_until` re-checks the
+    /// cancellation flag after every park.
     pub(crate) fn reset(&self) {
         self.packet.store(std::ptr::null_mut(), Ordering::Relaxed);
-        self.state.store(WAITING, Ordering::SeqCst);
+        self.state.store(WAITING, Ordering::Release);
     }
 
     /// Tries to complete the current wait with `sel`; fails with the value already there.
@@ -185,12 +192,14 @@ impl WaiterRef {
     /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
     pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
         let waiter = self.waiter();
-        if let WaiterRef::Coroutine(co) = self {
-            if co.cancel_pending() {
-                let _ = waiter.try_select(Selected::Cancelled);
-            }
-        }
         loop {
+            if let WaiterRef::Coroutine(co) = self {
+                // On every turn: `Coroutine::cancel` sets the flag, tries the slot, then
+                // unparks, so a request this load misses makes the next park return.
+                if co.cancel_pending() {
+                    let _ = waiter.try_select(Selected::Cancelled);
+                }
+            }
             let sel = waiter.selected();
             if sel != Selected::Waiting {
                 return sel;
@@ -204,7 +213,7 @@ impl WaiterRef {
                 }
             }
             match self {
-                WaiterRef::Coroutine(_) => crate::coroutine::park_until(deadline),
+                WaiterRef::Coroutine(co) => crate::coroutine::park_coroutine(co, deadline),
                 WaiterRef::Thread(_) => match deadline {
                     Some(deadline) => crate::loom::park_timeout(
                         deadline.saturating_duration_since(Instant::now()),

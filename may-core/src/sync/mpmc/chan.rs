@@ -7,17 +7,17 @@
 //! is released.
 
 use std::sync::atomic::AtomicUsize;
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
+use super::lock::{SpinGuard, SpinLock};
 use super::state::{current_key, RecvEntry, SendEntry, State, Take, PLAIN_OP};
 use crate::coroutine::unwind_if_selected_cancel;
-use crate::wait::{Selected, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaiterRef};
 
 /// One channel, shared by all its senders and receivers.
 pub(crate) struct Chan<T> {
-    state: Mutex<State<T>>,
+    state: SpinLock<State<T>>,
     pub(super) sender_count: AtomicUsize,
     pub(super) receiver_count: AtomicUsize,
     pub(super) cap: Option<usize>,
@@ -35,24 +35,24 @@ pub(crate) fn cancel_point() {
 
 fn unpark(w: Option<WaiterRef>) {
     if let Some(w) = w {
-        w.unpark();
+        w.unpark_owned();
     }
 }
 
 impl<T> Chan<T> {
     pub(super) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
-            state: Mutex::new(State::new(cap)),
+            state: SpinLock::new(State::new(cap)),
             sender_count: AtomicUsize::new(1),
             receiver_count: AtomicUsize::new(1),
             cap,
         }
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // No user code runs under this lock (messages are dropped after it is released), so a
-        // poisoned lock can only come from an allocation failure; the state is still consistent.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// Locks the state. No user code runs under this lock: messages are dropped after it is
+    /// released, and nobody parks while holding it.
+    pub(super) fn lock(&self) -> SpinGuard<'_, State<T>> {
+        self.state.lock()
     }
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
@@ -90,10 +90,10 @@ impl<T> Chan<T> {
                     }
                     Err(back) => msg = back,
                 }
-                let me = WaiterRef::current();
+                let me = CurrentWaiter::get();
                 me.waiter().reset();
                 st.senders.push_back(SendEntry {
-                    waiter: me.clone(),
+                    waiter: me.to_owned(),
                     op: PLAIN_OP,
                     msg: Some(msg),
                 });
@@ -134,7 +134,7 @@ impl<T> Chan<T> {
             }
             Take::Reserved(w) => {
                 drop(st);
-                w.unpark();
+                w.unpark_owned();
                 self.claim().ok_or(TryRecvError::Empty)
             }
             Take::Empty if st.senders_gone => Err(TryRecvError::Disconnected),
@@ -159,7 +159,7 @@ impl<T> Chan<T> {
                     }
                     Take::Reserved(w) => {
                         drop(st);
-                        w.unpark();
+                        w.unpark_owned();
                         match self.claim() {
                             Some(msg) => return Ok(msg),
                             None => continue,
@@ -168,10 +168,10 @@ impl<T> Chan<T> {
                     Take::Empty if st.senders_gone => return Err(RecvTimeoutError::Disconnected),
                     Take::Empty => {}
                 }
-                let me = WaiterRef::current();
+                let me = CurrentWaiter::get();
                 me.waiter().reset();
                 st.receivers.push_back(RecvEntry {
-                    waiter: me.clone(),
+                    waiter: me.to_owned(),
                     op: PLAIN_OP,
                     slot,
                 });
@@ -227,7 +227,7 @@ impl<T> Chan<T> {
             st.senders_gone = true;
             st.wake_side(false)
         };
-        woken.iter().for_each(WaiterRef::unpark);
+        woken.into_iter().for_each(WaiterRef::unpark_owned);
     }
 
     /// Called when the last receiver is dropped: wakes blocked senders (they get their message
@@ -240,7 +240,7 @@ impl<T> Chan<T> {
             let dropped = std::mem::take(&mut st.buf);
             (woken, dropped)
         };
-        woken.iter().for_each(WaiterRef::unpark);
+        woken.into_iter().for_each(WaiterRef::unpark_owned);
         drop(dropped);
     }
 

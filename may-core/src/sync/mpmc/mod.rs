@@ -29,6 +29,7 @@ mod at;
 mod chan;
 mod error;
 mod iter;
+mod lock;
 mod receiver;
 mod select_ops;
 mod sender;

@@ -77,6 +77,10 @@ impl<T> Receiver<T> {
     }
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
+        if let Flavor::Chan(chan) = &self.flavor {
+            // A cancellation point itself.
+            return chan.recv(deadline);
+        }
         super::chan::cancel_point();
         match &self.flavor {
             Flavor::Chan(chan) => chan.recv(deadline),

@@ -141,13 +141,18 @@ impl<T> State<T> {
     }
 
     /// Wakes every `ready` watcher (they re-check); called after each change of the state.
+    #[inline]
     pub(super) fn notify_watchers(&mut self) {
-        if self.watchers.is_empty() {
-            return;
+        if !self.watchers.is_empty() {
+            self.wake_watchers();
         }
+    }
+
+    #[cold]
+    fn wake_watchers(&mut self) {
         for (w, op) in self.watchers.drain(..) {
             if w.waiter().try_select(Selected::Operation(op)).is_ok() {
-                w.unpark();
+                w.unpark_owned();
             }
         }
     }

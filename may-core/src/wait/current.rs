@@ -1,0 +1,90 @@
+//! The caller's own waiter without reference counting, and wake-ups that reuse the waker's
+//! reference: the two halves of a wait that the channel hot path repeats on every hop.
+
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use super::{WaiterRef, THREAD_WAITER};
+
+/// The waiter of the running coroutine (or of the calling thread), borrowed for one blocking
+/// call. It derefs to a [`WaiterRef`]; `clone()` through it yields an owned, counted reference
+/// to register on wait lists.
+///
+/// For a coroutine it is built from the pointer the worker keeps alive while the coroutine runs
+/// (and the coroutine's own reference keeps alive while it is parked), so creating and dropping
+/// it touches no reference count, where [`WaiterRef::current`] costs two atomic updates.
+pub(crate) struct CurrentWaiter {
+    /// # Invariant
+    /// For `WaiterRef::Coroutine`, an `Arc` whose count this value does not own: never dropped.
+    inner: ManuallyDrop<WaiterRef>,
+    /// Not `Send`: the borrow is only valid on the stack of the coroutine it names.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl CurrentWaiter {
+    /// The caller's waiter.
+    pub(crate) fn get() -> CurrentWaiter {
+        let inner = crate::coroutine::with_current(|co| match co {
+            Some(co) => {
+                // SAFETY: `co` is the running coroutine, owned by an `Arc` that stays alive for
+                // as long as this coroutine's stack does (the worker's while it runs,
+                // `CoInner::self_ref` while it is parked); `CurrentWaiter` cannot leave that
+                // stack (not `Send`, crate-internal) and never drops this `Arc`, so the borrowed
+                // count is never released.
+                let arc = unsafe { Arc::from_raw(co as *const crate::coroutine::CoInner) };
+                WaiterRef::Coroutine(arc)
+            }
+            None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
+        });
+        CurrentWaiter {
+            inner: ManuallyDrop::new(inner),
+            _not_send: PhantomData,
+        }
+    }
+}
+
+impl CurrentWaiter {
+    /// An owned reference to register on a wait list: the coroutine's spare reference when it
+    /// has one (`CoInner::spare_ref`), else a clone.
+    pub(crate) fn to_owned(&self) -> WaiterRef {
+        match &*self.inner {
+            WaiterRef::Coroutine(co) => {
+                // SAFETY: `CurrentWaiter` only exists on the running coroutine's own stack, and
+                // the coroutine itself is the only one touching `spare_ref` while it runs.
+                let spare = unsafe { (*co.spare_ref.get()).take() };
+                WaiterRef::Coroutine(spare.unwrap_or_else(|| Arc::clone(co)))
+            }
+            thread => thread.clone(),
+        }
+    }
+}
+
+impl Deref for CurrentWaiter {
+    type Target = WaiterRef;
+
+    fn deref(&self) -> &WaiterRef {
+        &self.inner
+    }
+}
+
+impl Drop for CurrentWaiter {
+    fn drop(&mut self) {
+        if let WaiterRef::Thread(_) = &*self.inner {
+            // SAFETY: a thread's waiter holds a counted `Arc` of its own; dropped once, here.
+            unsafe { ManuallyDrop::drop(&mut self.inner) };
+        }
+    }
+}
+
+impl WaiterRef {
+    /// Wakes the owner, handing this reference to the scheduler instead of cloning a new one.
+    /// Call only after winning the selected slot.
+    pub(crate) fn unpark_owned(self) {
+        match self {
+            WaiterRef::Coroutine(co) => co.unpark_owned(),
+            WaiterRef::Thread(t) => t.thread.unpark(),
+        }
+    }
+}
