@@ -12,7 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::coroutine::JoinHandle;
-use crate::wait::{WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, WaitList};
 
 /// How long a pool thread waits for a job before it exits.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
@@ -128,9 +128,9 @@ impl<R> Completion<R> {
     /// cancellation is honoured afterwards.
     fn wait(&self, cancellable: bool) -> std::thread::Result<R> {
         while !self.done.load(Ordering::Acquire) {
-            let me = WaiterRef::current();
+            let me = CurrentWaiter::get();
             me.waiter().reset();
-            self.waiters.register(me.clone(), 0);
+            self.waiters.register(me.to_owned(), 0);
             if self.done.load(Ordering::Acquire) {
                 self.waiters.unregister(&me);
                 break;

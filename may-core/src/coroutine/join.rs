@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::handle::Coroutine;
 use super::inner::CoInner;
 use super::Cancelled;
-use crate::wait::WaiterRef;
+use crate::wait::CurrentWaiter;
 
 /// Where a coroutine leaves its result for its joiner.
 pub(crate) struct Packet<T> {
@@ -62,9 +62,9 @@ impl<T> Drop for Packet<T> {
 /// Waits until the coroutine has finished (from a coroutine or a thread).
 pub(crate) fn wait_done(co: &Arc<CoInner>) {
     while !co.done.load(Ordering::Acquire) {
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
-        co.join_list.register(me.clone());
+        co.join_list.register(me.to_owned());
         if co.done.load(Ordering::Acquire) {
             co.join_list.unregister(&me);
             break;

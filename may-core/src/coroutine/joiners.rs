@@ -48,10 +48,10 @@ impl Joiners {
     pub(crate) fn notify_all(&self) {
         let mut slots = self.lock();
         if let Some(first) = slots.first.take() {
-            first.select_and_unpark(Selected::Operation(0));
+            first.select_and_unpark_owned(Selected::Operation(0));
         }
         for waiter in slots.rest.drain(..) {
-            waiter.select_and_unpark(Selected::Operation(0));
+            waiter.select_and_unpark_owned(Selected::Operation(0));
         }
     }
 }

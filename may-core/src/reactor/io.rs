@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Direction, Registration, ScheduledIo};
-use crate::wait::{Selected, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected};
 
 /// A non-blocking descriptor of type `S` driven by the reactor.
 ///
@@ -185,9 +185,9 @@ impl<S: AsRawFd> Io<S> {
         timeout_kind: io::ErrorKind,
     ) -> io::Result<()> {
         let list = sched.waiters(dir);
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
-        list.register(me.clone(), 0);
+        list.register(me.to_owned(), 0);
         if ScheduledIo::is_ready(sched.state(), dir) {
             list.unregister(&me);
             // Either we close our own wait here, or someone selected it first; the reactor

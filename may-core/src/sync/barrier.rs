@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const RELEASE: usize = 0;
 
@@ -88,10 +88,10 @@ impl Barrier {
             self.waiters.notify_all();
             return BarrierWaitResult(true);
         }
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         loop {
             me.waiter().reset();
-            self.waiters.register(me.clone(), RELEASE);
+            self.waiters.register(me.to_owned(), RELEASE);
             drop(st);
             let sel = me.wait_until(None);
             st = self.state();

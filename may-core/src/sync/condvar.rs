@@ -12,7 +12,7 @@ use std::sync::{LockResult, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::mutex::{Mutex, MutexGuard};
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const NOTIFY: usize = 0;
 
@@ -84,9 +84,9 @@ impl Condvar {
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let mutex = guard.lock;
         self.verify(mutex);
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.clone(), NOTIFY);
+        self.waiters.register(me.to_owned(), NOTIFY);
         drop(guard);
         let sel = me.wait_until(deadline);
         self.waiters.unregister(&me);

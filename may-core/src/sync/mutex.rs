@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::loom::lazy::AtomicU8;
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const LOCKED: u8 = 1;
 const CONTENDED: u8 = 2;
@@ -94,14 +94,14 @@ impl RawMutex {
             }
             std::hint::spin_loop();
         }
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         let mut lost_once = false;
         loop {
             me.waiter().reset();
             if lost_once {
-                self.waiters.register_front(me.clone(), HANDOFF);
+                self.waiters.register_front(me.to_owned(), HANDOFF);
             } else {
-                self.waiters.register(me.clone(), WAKE);
+                self.waiters.register(me.to_owned(), WAKE);
             }
             if self.acquire_or_announce() {
                 self.waiters.unregister(&me);

@@ -18,7 +18,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use super::mutex::Poison;
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const GRANT: usize = 0;
 
@@ -153,10 +153,10 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Registers on `list`, parks until granted; on cancellation cleans up and unwinds.
     fn park(&self, mut st: std::sync::MutexGuard<'_, State>, write: bool) {
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
         let list = if write { &self.writers } else { &self.readers };
-        list.register(me.clone(), GRANT);
+        list.register(me.to_owned(), GRANT);
         if write {
             st.writers_waiting += 1;
         }

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const GRANT: usize = 0;
 
@@ -85,9 +85,9 @@ impl Semaphore {
             *n -= 1;
             return Some(SemaphorePermit { sem: self });
         }
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.clone(), GRANT);
+        self.waiters.register(me.to_owned(), GRANT);
         drop(n);
         let sel = me.wait_until(deadline);
         if sel == Selected::Operation(GRANT) {

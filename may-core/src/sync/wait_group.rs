@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::loom::lazy::AtomicIsize;
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected, WaitList};
 
 const ZERO: usize = 0;
 
@@ -97,9 +97,9 @@ impl WaitGroup {
         if self.count.load(Ordering::SeqCst) == 0 {
             return true;
         }
-        let me = WaiterRef::current();
+        let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.clone(), ZERO);
+        self.waiters.register(me.to_owned(), ZERO);
         if self.count.load(Ordering::SeqCst) == 0 {
             self.waiters.unregister(&me);
             return true;

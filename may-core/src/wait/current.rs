@@ -87,4 +87,15 @@ impl WaiterRef {
             WaiterRef::Thread(t) => t.thread.unpark(),
         }
     }
+
+    /// Selects `sel` and wakes the owner, handing this reference (a wait-list entry the waker
+    /// popped) to the scheduler; returns false when the wait was already completed.
+    pub(crate) fn select_and_unpark_owned(self, sel: super::Selected) -> bool {
+        if self.waiter().try_select(sel).is_ok() {
+            self.unpark_owned();
+            true
+        } else {
+            false
+        }
+    }
 }

@@ -96,7 +96,7 @@ impl WaitList {
         while let Some(entry) = entries.pop_front() {
             if entry
                 .waiter
-                .select_and_unpark(Selected::Operation(entry.op))
+                .select_and_unpark_owned(Selected::Operation(entry.op))
             {
                 woken = true;
                 break;
@@ -117,7 +117,8 @@ impl WaitList {
         let mut entries = self.lock();
         let mut woken = false;
         while let Some(entry) = entries.pop_front() {
-            if entry.waiter.select_and_unpark(choose(entry.op)) {
+            let sel = choose(entry.op);
+            if entry.waiter.select_and_unpark_owned(sel) {
                 woken = true;
                 break;
             }
@@ -141,7 +142,8 @@ impl WaitList {
         };
         drained
             .into_iter()
-            .filter(|e| e.waiter.select_and_unpark(Selected::Operation(e.op)))
+            .map(|e| e.waiter.select_and_unpark_owned(Selected::Operation(e.op)))
+            .filter(|&woken| woken)
             .count()
     }
 }

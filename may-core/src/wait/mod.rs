@@ -177,16 +177,6 @@ impl WaiterRef {
         }
     }
 
-    /// Selects `sel` and wakes the owner; returns false when the wait was already completed.
-    pub(crate) fn select_and_unpark(&self, sel: Selected) -> bool {
-        if self.waiter().try_select(sel).is_ok() {
-            self.unpark();
-            true
-        } else {
-            false
-        }
-    }
-
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
     /// selected if nobody else won first). A coroutine with a pending cancellation selects
     /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.

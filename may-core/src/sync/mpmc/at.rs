@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use super::error::{RecvTimeoutError, TryRecvError};
 use crate::coroutine::unwind_if_selected_cancel;
-use crate::wait::{Selected, WaiterRef};
+use crate::wait::{CurrentWaiter, Selected};
 
 /// Parks the caller until `deadline` (forever when `None`); a cancelled coroutine unwinds.
 pub(super) fn sleep_until(deadline: Option<Instant>) {
-    let me = WaiterRef::current();
+    let me = CurrentWaiter::get();
     me.waiter().reset();
     let sel = me.wait_until(deadline);
     if sel == Selected::Cancelled {
