@@ -21,6 +21,7 @@ mod reactor;
 pub mod runtime;
 mod scheduler;
 pub mod select;
+mod spin_lock;
 pub mod sync;
 mod timer;
 pub(crate) mod wait;

@@ -1,8 +1,7 @@
 //! The waiters of one coroutine's completion: its `JoinHandle` and, for scoped coroutines, the
 //! scope. Almost always one waiter, so the first is stored inline and joining allocates nothing.
 
-use std::sync::{Mutex, MutexGuard};
-
+use crate::spin_lock::{SpinGuard, SpinLock};
 use crate::wait::{Selected, WaiterRef};
 
 #[derive(Debug, Default)]
@@ -17,13 +16,13 @@ struct Slots {
 /// registration against the notifier's `done` store (see `join::wait_done`).
 #[derive(Debug, Default)]
 pub(crate) struct Joiners {
-    slots: Mutex<Slots>,
+    slots: SpinLock<Slots>,
 }
 
 impl Joiners {
-    fn lock(&self) -> MutexGuard<'_, Slots> {
-        // No user code runs under this lock; a poisoned lock still holds consistent slots.
-        self.slots.lock().unwrap_or_else(|e| e.into_inner())
+    /// No user code runs under this lock, and nobody blocks or wakes anyone while holding it.
+    fn lock(&self) -> SpinGuard<'_, Slots> {
+        self.slots.lock()
     }
 
     pub(crate) fn register(&self, waiter: WaiterRef) {
@@ -44,13 +43,14 @@ impl Joiners {
         }
     }
 
-    /// Wakes every registered waiter. Called once, after the coroutine is marked done.
+    /// Wakes every registered waiter. Called once, after the coroutine is marked done; the
+    /// waiters are taken under the lock (a later `register` sees `done`) and woken after it.
     pub(crate) fn notify_all(&self) {
-        let mut slots = self.lock();
-        if let Some(first) = slots.first.take() {
-            first.select_and_unpark_owned(Selected::Operation(0));
-        }
-        for waiter in slots.rest.drain(..) {
+        let (first, rest) = {
+            let mut slots = self.lock();
+            (slots.first.take(), std::mem::take(&mut slots.rest))
+        };
+        for waiter in first.into_iter().chain(rest) {
             waiter.select_and_unpark_owned(Selected::Operation(0));
         }
     }

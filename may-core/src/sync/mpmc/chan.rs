@@ -10,9 +10,9 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::lock::{SpinGuard, SpinLock};
 use super::state::{current_key, RecvEntry, SendEntry, State, Take, PLAIN_OP};
 use crate::coroutine::unwind_if_selected_cancel;
+use crate::spin_lock::{SpinGuard, SpinLock};
 use crate::wait::{CurrentWaiter, Selected, WaiterRef};
 
 /// One channel, shared by all its senders and receivers.

@@ -29,7 +29,6 @@ mod at;
 mod chan;
 mod error;
 mod iter;
-mod lock;
 mod receiver;
 mod select_ops;
 mod sender;

@@ -1,4 +1,5 @@
-//! The channel's lock: a test-and-test-and-set spin lock whose release is a plain store.
+//! The lock of channels and join lists: a test-and-test-and-set spin lock whose release is a
+//! plain store.
 //!
 //! A channel operation holds it for a few dozen instructions (moving one message and one waiter
 //! entry; no user code, no allocation in the steady state, no blocking), so a waiter would
@@ -34,6 +35,20 @@ unsafe impl<T: Send> Send for SpinLock<T> {}
 // under the channel's lock (std's `Mutex` makes the same promise through poisoning).
 impl<T> std::panic::RefUnwindSafe for SpinLock<T> {}
 impl<T> std::panic::UnwindSafe for SpinLock<T> {}
+
+impl<T: Default> Default for SpinLock<T> {
+    fn default() -> SpinLock<T> {
+        SpinLock::new(T::default())
+    }
+}
+
+impl<T> std::fmt::Debug for SpinLock<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpinLock")
+            .field("locked", &self.locked.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
 
 impl<T> SpinLock<T> {
     pub(crate) fn new(value: T) -> SpinLock<T> {
