@@ -60,6 +60,9 @@ impl<T> Drop for Packet<T> {
 }
 
 /// Waits until the coroutine has finished (from a coroutine or a thread).
+// Inlined into `join`: one frame less to return through after the switch (see
+// `WaiterRef::wait_until`).
+#[inline(always)]
 pub(crate) fn wait_done(co: &Arc<CoInner>) {
     while !co.done.load(Ordering::Acquire) {
         let me = CurrentWaiter::get();

@@ -125,6 +125,8 @@ pub(crate) fn park_until(deadline: Option<Instant>) {
 }
 
 /// [`park_until`] for the running coroutine `co`, when the caller already has it.
+// Inlined into `wait_until`, see there.
+#[inline(always)]
 pub(crate) fn park_coroutine(co: &CoInner, deadline: Option<Instant>) {
     let Some(deadline) = deadline else {
         // An available token makes `announce_park` fail, consuming it: no separate `take`.

@@ -180,6 +180,11 @@ impl WaiterRef {
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
     /// selected if nobody else won first). A coroutine with a pending cancellation selects
     /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
+    // Inlined (as is `park_coroutine` into it, and the channel's `recv` around it): every
+    // return after a stack switch is mispredicted, since the return-stack buffer holds the
+    // worker's calls, so each frame between a blocking call and the switch costs a miss. On the
+    // channel ping-pong this took a round trip from about 180 to about 165 ns.
+    #[inline(always)]
     pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
         let waiter = self.waiter();
         loop {
