@@ -105,15 +105,13 @@ impl<'a> Select<'a> {
 
     /// Selects an operation that is ready now, without blocking.
     pub fn try_select(&mut self) -> Result<SelectedOperation<'a>, TrySelectError> {
-        self.run(None)
-            .map(|s| self.selected(s))
-            .ok_or(TrySelectError)
+        self.run(None).ok_or(TrySelectError)
     }
 
     /// Blocks until an operation is ready and selects it.
     pub fn select(&mut self) -> SelectedOperation<'a> {
         match self.run(Some(None)) {
-            Some(s) => self.selected(s),
+            Some(oper) => oper,
             None => unreachable!("a selection without deadline returned without an operation"),
         }
     }
@@ -124,7 +122,6 @@ impl<'a> Select<'a> {
         timeout: Duration,
     ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
         self.run(Some(Instant::now().checked_add(timeout)))
-            .map(|s| self.selected(s))
             .ok_or(SelectTimeoutError)
     }
 
@@ -133,9 +130,7 @@ impl<'a> Select<'a> {
         &mut self,
         deadline: Instant,
     ) -> Result<SelectedOperation<'a>, SelectTimeoutError> {
-        self.run(Some(Some(deadline)))
-            .map(|s| self.selected(s))
-            .ok_or(SelectTimeoutError)
+        self.run(Some(Some(deadline))).ok_or(SelectTimeoutError)
     }
 
     /// The index of an operation that is ready now, without completing it.
@@ -164,7 +159,7 @@ impl<'a> Select<'a> {
             .ok_or(ReadyTimeoutError)
     }
 
-    fn selected(&self, (pos, token, buf): (usize, Token, MsgBuf)) -> SelectedOperation<'a> {
+    fn selected(&self, pos: usize, token: Token, buf: MsgBuf) -> SelectedOperation<'a> {
         let op = self.ops.get(pos);
         SelectedOperation {
             handle: op.handle,
@@ -239,7 +234,10 @@ impl<'a> Select<'a> {
 
     /// The selection loop. `block`: `None` to only try, `Some(deadline)` to wait (until the
     /// deadline, if any). Returns the position of the reserved operation and its token.
-    fn run(&self, block: Option<Option<Instant>>) -> Option<(usize, Token, MsgBuf)> {
+    /// The selection loop; builds the selected operation around the message buffer the
+    /// reservation filled (returned by value once, not moved through a tuple: copying the
+    /// freshly written buffer stalls on store forwarding).
+    fn run(&self, block: Option<Option<Instant>>) -> Option<SelectedOperation<'a>> {
         let n = self.ops.len();
         let mut buf = MsgBuf::new();
         if block.is_some() {
@@ -256,7 +254,7 @@ impl<'a> Select<'a> {
             for k in 0..n {
                 let pos = (start + k) % n;
                 if let Some(token) = self.ops.get(pos).handle.try_reserve(&mut buf) {
-                    return Some((pos, token, buf));
+                    return Some(self.selected(pos, token, buf));
                 }
             }
             if last_chance {
@@ -267,7 +265,7 @@ impl<'a> Select<'a> {
             // tried is handed to us or seen there, which keeps the selection linearizable.
             let (found, _ready) = self.wait_round(start, deadline);
             if let Some((pos, token)) = found {
-                return Some((pos, token, buf));
+                return Some(self.selected(pos, token, buf));
             }
             last_chance = deadline.is_some_and(|d| Instant::now() >= d);
         }
