@@ -183,3 +183,75 @@ impl std::fmt::Debug for CoInner {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::CoInner;
+    use crate::sync::{mpmc, Mutex};
+
+    /// Waits (bounded) until only the test's own reference to `co` is left: the worker drops its
+    /// references right after waking the joiners, so the count settles a moment after `join`.
+    fn settles_to_one(co: &Arc<CoInner>) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(co) > 1 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        Arc::strong_count(co)
+    }
+
+    /// A coroutine that blocked in every kind of wait (a rendezvous channel, a contended
+    /// mutex, a timer, a join) keeps no reference to itself once finished: its own reference
+    /// (`self_ref`), its spare (`spare_ref`) and every borrowed `CurrentWaiter` are balanced.
+    #[test]
+    fn a_finished_coroutine_keeps_no_reference_to_itself() {
+        let (tx, rx) = mpmc::bounded::<u32>(0);
+        let lock = Arc::new(Mutex::new(0u32));
+        let held = lock.lock().unwrap();
+        let lock2 = lock.clone();
+        let h = crate::coroutine::spawn(move || {
+            let mut sum = 0;
+            for _ in 0..3 {
+                sum += rx.recv().unwrap();
+            }
+            *lock2.lock().unwrap() += sum;
+            crate::coroutine::sleep(Duration::from_millis(1));
+            crate::coroutine::spawn(|| 7).join().unwrap() + sum
+        });
+        let co = Arc::clone(h.coroutine().inner());
+        for i in 1..=3 {
+            tx.send(i).unwrap();
+        }
+        drop(held);
+        assert_eq!(h.join().unwrap(), 13);
+        assert_eq!(*lock.lock().unwrap(), 6);
+        assert_eq!(
+            settles_to_one(&co),
+            1,
+            "a reference to the finished coroutine leaked"
+        );
+    }
+
+    /// The same for a coroutine cancelled while blocked: the wait that unwinds it is completed
+    /// by the canceller, which queues it with its own reference.
+    #[test]
+    fn a_cancelled_coroutine_keeps_no_reference_to_itself() {
+        let (_tx, rx) = mpmc::bounded::<u32>(0);
+        let (ready_tx, ready_rx) = mpmc::bounded::<()>(1);
+        let h = crate::coroutine::spawn(move || {
+            ready_tx.send(()).unwrap();
+            rx.recv()
+        });
+        let co = Arc::clone(h.coroutine().inner());
+        ready_rx.recv().unwrap();
+        h.coroutine().cancel();
+        assert!(h.join().unwrap_err().is_cancelled());
+        assert_eq!(
+            settles_to_one(&co),
+            1,
+            "a reference to the cancelled coroutine leaked"
+        );
+    }
+}
