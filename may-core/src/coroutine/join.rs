@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::handle::Coroutine;
 use super::inner::CoInner;
 use super::Cancelled;
-use crate::wait::CurrentWaiter;
+use crate::wait::{CurrentWaiter, Selected};
 
 /// Where a coroutine leaves its result for its joiner.
 pub(crate) struct Packet<T> {
@@ -73,7 +73,10 @@ pub(crate) fn wait_done(co: &Arc<CoInner>) {
             break;
         }
         let sel = me.wait_until(None::<Instant>);
-        co.join_list.unregister(&me);
+        // Selected by `Joiners::notify_all`, which took every entry out: nothing to remove.
+        if sel != Selected::Operation(0) {
+            co.join_list.unregister(&me);
+        }
         crate::coroutine::unwind_if_selected_cancel(sel);
     }
 }
