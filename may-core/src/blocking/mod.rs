@@ -130,7 +130,7 @@ impl<R> Completion<R> {
         while !self.done.load(Ordering::Acquire) {
             let me = CurrentWaiter::get();
             me.waiter().reset();
-            self.waiters.register(me.to_owned(), 0);
+            self.waiters.register(me.registration(), 0);
             if self.done.load(Ordering::Acquire) {
                 self.waiters.unregister(&me);
                 break;

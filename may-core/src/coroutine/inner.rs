@@ -63,7 +63,7 @@ pub(crate) struct CoInner {
     /// A spare reference for the coroutine's next wait-list registration: the worker keeps the
     /// reference a wake-up queued it with here instead of dropping it, and the next registration
     /// takes it instead of cloning, so a wait that ends in a wake-up costs no reference-count
-    /// update at all (see `wait::CurrentWaiter::to_owned`).
+    /// update at all (see `wait::CurrentWaiter::registration`).
     ///
     /// # Invariant
     /// Accessed only on the home worker: by the worker between resumes, by the coroutine itself

@@ -67,7 +67,7 @@ pub(crate) fn wait_done(co: &Arc<CoInner>) {
     while !co.done.load(Ordering::Acquire) {
         let me = CurrentWaiter::get();
         me.waiter().reset();
-        co.join_list.register(me.to_owned());
+        co.join_list.register(me.registration());
         if co.done.load(Ordering::Acquire) {
             co.join_list.unregister(&me);
             break;

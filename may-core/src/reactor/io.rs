@@ -187,7 +187,7 @@ impl<S: AsRawFd> Io<S> {
         let list = sched.waiters(dir);
         let me = CurrentWaiter::get();
         me.waiter().reset();
-        list.register(me.to_owned(), 0);
+        list.register(me.registration(), 0);
         if ScheduledIo::is_ready(sched.state(), dir) {
             list.unregister(&me);
             // Either we close our own wait here, or someone selected it first; the reactor

@@ -91,7 +91,7 @@ impl Barrier {
         let me = CurrentWaiter::get();
         loop {
             me.waiter().reset();
-            self.waiters.register(me.to_owned(), RELEASE);
+            self.waiters.register(me.registration(), RELEASE);
             drop(st);
             let sel = me.wait_until(None);
             st = self.state();

@@ -86,7 +86,7 @@ impl Condvar {
         self.verify(mutex);
         let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.to_owned(), NOTIFY);
+        self.waiters.register(me.registration(), NOTIFY);
         drop(guard);
         let sel = me.wait_until(deadline);
         self.waiters.unregister(&me);

@@ -99,9 +99,9 @@ impl RawMutex {
         loop {
             me.waiter().reset();
             if lost_once {
-                self.waiters.register_front(me.to_owned(), HANDOFF);
+                self.waiters.register_front(me.registration(), HANDOFF);
             } else {
-                self.waiters.register(me.to_owned(), WAKE);
+                self.waiters.register(me.registration(), WAKE);
             }
             if self.acquire_or_announce() {
                 self.waiters.unregister(&me);

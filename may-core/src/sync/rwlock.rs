@@ -156,7 +156,7 @@ impl<T: ?Sized> RwLock<T> {
         let me = CurrentWaiter::get();
         me.waiter().reset();
         let list = if write { &self.writers } else { &self.readers };
-        list.register(me.to_owned(), GRANT);
+        list.register(me.registration(), GRANT);
         if write {
             st.writers_waiting += 1;
         }

@@ -87,7 +87,7 @@ impl Semaphore {
         }
         let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.to_owned(), GRANT);
+        self.waiters.register(me.registration(), GRANT);
         drop(n);
         let sel = me.wait_until(deadline);
         if sel == Selected::Operation(GRANT) {

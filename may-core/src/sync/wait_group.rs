@@ -99,7 +99,7 @@ impl WaitGroup {
         }
         let me = CurrentWaiter::get();
         me.waiter().reset();
-        self.waiters.register(me.to_owned(), ZERO);
+        self.waiters.register(me.registration(), ZERO);
         if self.count.load(Ordering::SeqCst) == 0 {
             self.waiters.unregister(&me);
             return true;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use super::{WaiterRef, THREAD_WAITER};
 
 /// The waiter of the running coroutine (or of the calling thread), borrowed for one blocking
-/// call. It derefs to a [`WaiterRef`]; `clone()` through it yields an owned, counted reference
-/// to register on wait lists.
+/// call. It derefs to a [`WaiterRef`]; [`registration`](CurrentWaiter::registration) gives the
+/// owned, counted reference to put on a wait list.
 ///
 /// For a coroutine it is built from the pointer the worker keeps alive while the coroutine runs
 /// (and the coroutine's own reference keeps alive while it is parked), so creating and dropping
@@ -43,12 +43,10 @@ impl CurrentWaiter {
             _not_send: PhantomData,
         }
     }
-}
 
-impl CurrentWaiter {
     /// An owned reference to register on a wait list: the coroutine's spare reference when it
     /// has one (`CoInner::spare_ref`), else a clone.
-    pub(crate) fn to_owned(&self) -> WaiterRef {
+    pub(crate) fn registration(&self) -> WaiterRef {
         match &*self.inner {
             WaiterRef::Coroutine(co) => {
                 // SAFETY: `CurrentWaiter` only exists on the running coroutine's own stack, and

@@ -93,7 +93,7 @@ impl<T> Chan<T> {
                 let me = CurrentWaiter::get();
                 me.waiter().reset();
                 st.senders.push_back(SendEntry {
-                    waiter: me.to_owned(),
+                    waiter: me.registration(),
                     op: PLAIN_OP,
                     msg: Some(msg),
                 });
@@ -174,7 +174,7 @@ impl<T> Chan<T> {
                 let me = CurrentWaiter::get();
                 me.waiter().reset();
                 st.receivers.push_back(RecvEntry {
-                    waiter: me.to_owned(),
+                    waiter: me.registration(),
                     op: PLAIN_OP,
                     slot,
                 });
