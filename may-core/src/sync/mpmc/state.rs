@@ -289,12 +289,16 @@ impl<T> State<T> {
         })?;
         let entry = self.senders.remove(pos)?;
         match entry.msg {
-            Some(msg) => {
-                if let Err(msg) = self.put(msg, me) {
-                    // Cannot happen (a slot is free); keep the message anyway.
-                    self.buf.push_back(msg);
-                }
-            }
+            Some(msg) => match self.put(msg, me) {
+                // Not reachable today (a sender hands its message to a waiting receiver before
+                // it looks at capacity, so no receiver waits while a sender is blocked with a
+                // message), but if `put` did complete a receiver's wait, wake it here rather
+                // than lose the wake-up (only the sender is returned to the caller).
+                Ok(Some(receiver)) => receiver.unpark_owned(),
+                Ok(None) => {}
+                // Cannot happen (a slot is free); keep the message anyway.
+                Err(msg) => self.buf.push_back(msg),
+            },
             None => self.send_reserved += 1,
         }
         Some(entry.waiter)
