@@ -111,23 +111,20 @@ pub fn yield_now() {
 /// Parks the running coroutine until its token is made available by `unpark` (or `deadline`
 /// passes). Spurious returns are possible; callers loop on their own condition.
 pub(crate) fn park_until(deadline: Option<Instant>) {
-    let ptr = current_ptr();
-    if ptr.is_null() {
-        match deadline {
+    match current_inner() {
+        Some(co) => park_coroutine(&co, deadline),
+        None => match deadline {
             Some(d) => std::thread::park_timeout(d.saturating_duration_since(Instant::now())),
             None => std::thread::park(),
-        }
-        return;
+        },
     }
-    // SAFETY: `ptr` is the running coroutine, kept alive by its worker while it runs and by its
-    // own reference (`CoInner::self_ref`) while it is parked.
-    park_coroutine(unsafe { &*ptr }, deadline);
 }
 
-/// [`park_until`] for the running coroutine `co`, when the caller already has it.
+/// [`park_until`] for the running coroutine `co`, when the caller already has it. A parked
+/// coroutine is kept alive by its own reference (`CoInner::self_ref`), so `co` may be borrowed.
 // Inlined into `wait_until`, see there.
 #[inline(always)]
-pub(crate) fn park_coroutine(co: &CoInner, deadline: Option<Instant>) {
+pub(crate) fn park_coroutine(co: &Arc<CoInner>, deadline: Option<Instant>) {
     let Some(deadline) = deadline else {
         // An available token makes `announce_park` fail, consuming it: no separate `take`.
         if co.announce_park() {
@@ -139,10 +136,7 @@ pub(crate) fn park_coroutine(co: &CoInner, deadline: Option<Instant>) {
     if co.take_token() {
         return;
     }
-    let Some(me) = current_inner() else {
-        unreachable!("park_coroutine called outside the coroutine it parks");
-    };
-    let timer = crate::scheduler::add_timer(deadline, me);
+    let timer = crate::scheduler::add_timer(deadline, Arc::clone(co));
     if co.announce_park() {
         switch_out();
         co.consume_wake();
@@ -158,7 +152,7 @@ pub fn park() {
     match current_inner() {
         Some(co) => {
             unwind_if_cancelled(&co);
-            park_until(None);
+            park_coroutine(&co, None);
             unwind_if_cancelled(&co);
         }
         None => std::thread::park(),
@@ -170,7 +164,7 @@ pub fn park_timeout(timeout: Duration) {
     match current_inner() {
         Some(co) => {
             unwind_if_cancelled(&co);
-            park_until(Instant::now().checked_add(timeout));
+            park_coroutine(&co, Instant::now().checked_add(timeout));
             unwind_if_cancelled(&co);
         }
         None => std::thread::park_timeout(timeout),

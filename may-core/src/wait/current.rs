@@ -27,14 +27,14 @@ impl CurrentWaiter {
     /// The caller's waiter.
     pub(crate) fn get() -> CurrentWaiter {
         let inner = crate::coroutine::with_current(|co| match co {
+            // `co` is owned by an `Arc` that lives as long as this coroutine's stack (the
+            // worker's while it runs, `CoInner::self_ref` while it is parked), and
+            // `CurrentWaiter` cannot leave that stack (not `Send`, crate-internal).
             Some(co) => {
-                // SAFETY: `co` is the running coroutine, owned by an `Arc` that stays alive for
-                // as long as this coroutine's stack does (the worker's while it runs,
-                // `CoInner::self_ref` while it is parked); `CurrentWaiter` cannot leave that
-                // stack (not `Send`, crate-internal) and never drops this `Arc`, so the borrowed
-                // count is never released.
-                let arc = unsafe { Arc::from_raw(co as *const crate::coroutine::CoInner) };
-                WaiterRef::Coroutine(arc)
+                let ptr: *const crate::coroutine::CoInner = co;
+                // SAFETY: `ptr` came from that `Arc` (see above); the count is borrowed, never
+                // released: `CurrentWaiter` never drops this `Arc`.
+                WaiterRef::Coroutine(unsafe { Arc::from_raw(ptr) })
             }
             None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
         });
