@@ -260,9 +260,13 @@ fn expand(input: SelectInput) -> TokenStream {
                 spawn.push(quote! {
                     let (__may_tx, #rx) = #rt::sync::mpmc::bounded(1);
                     let #handle = {
-                        let __may_run = || #expr;
+                        // `mut`: the expression may mutate what it captures (`stream.read(&mut buf)`).
+                        #[allow(unused_mut)]
+                        let mut __may_run = || #expr;
                         __may_scope.spawn(move || {
-                            let _ = __may_tx.send(__may_run());
+                            // `try_send`, not `send`: the one-slot channel is empty, and a
+                            // cancellation arriving now must not drop the value at a blocking call.
+                            let _ = __may_tx.try_send(__may_run());
                         })
                     };
                 });
@@ -333,7 +337,7 @@ fn expand(input: SelectInput) -> TokenStream {
     };
     let run = if has_general {
         quote! {
-            #rt::coroutine::scope(|__may_scope| {
+            #rt::select::__macro_support::scope(|__may_scope| {
                 #(#spawn)*
                 #select_body
             })

@@ -10,7 +10,7 @@ use std::time::Instant;
 use super::handle::Coroutine;
 use super::inner::CoInner;
 use super::Cancelled;
-use crate::wait::{CurrentWaiter, Selected};
+use crate::wait::{CurrentWaiter, OnCancel, Selected};
 
 /// Where a coroutine leaves its result for its joiner.
 pub(crate) struct Packet<T> {
@@ -59,26 +59,48 @@ impl<T> Drop for Packet<T> {
     }
 }
 
-/// Waits until the coroutine has finished (from a coroutine or a thread).
+/// Waits until the coroutine has finished (from a coroutine or a thread). A cancelled waiter
+/// unwinds.
 // Inlined into `join`: one frame less to return through after the switch (see
 // `WaiterRef::wait_until`).
 #[inline(always)]
 pub(crate) fn wait_done(co: &Arc<CoInner>) {
     while !co.done.load(Ordering::Acquire) {
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        co.join_list.register(me.registration());
-        if co.done.load(Ordering::Acquire) {
-            co.join_list.unregister(&me);
-            break;
-        }
-        let sel = me.wait_until(None::<Instant>);
-        // Selected by `Joiners::notify_all`, which took every entry out: nothing to remove.
-        if sel != Selected::Operation(0) {
-            co.join_list.unregister(&me);
-        }
+        let sel = wait_done_once(co, OnCancel::Unwind);
         crate::coroutine::unwind_if_selected_cancel(sel);
     }
+}
+
+/// Waits until the coroutine has finished without unwinding when the waiter is cancelled. With
+/// `watch_cancel`, returns `false` as soon as a cancellation of the waiting coroutine is pending
+/// (or arrives), so that the caller can pass it on (cancel what it waits for) and wait again
+/// with `watch_cancel` off; the cancellation stays pending either way.
+pub(crate) fn wait_done_deferring_cancel(co: &Arc<CoInner>, watch_cancel: bool) -> bool {
+    while !co.done.load(Ordering::Acquire) {
+        if watch_cancel && crate::coroutine::is_cancel_pending() {
+            return false;
+        }
+        wait_done_once(co, OnCancel::Defer);
+    }
+    true
+}
+
+/// One registration and park on the join list; returns how the wait ended.
+#[inline(always)]
+fn wait_done_once(co: &Arc<CoInner>, on_cancel: OnCancel) -> Selected {
+    let me = CurrentWaiter::get();
+    me.waiter().reset();
+    co.join_list.register(me.registration());
+    if co.done.load(Ordering::Acquire) {
+        co.join_list.unregister(&me);
+        return Selected::Operation(0);
+    }
+    let sel = me.wait_until_with(None::<Instant>, on_cancel);
+    // Selected by `Joiners::notify_all`, which took every entry out: nothing to remove.
+    if sel != Selected::Operation(0) {
+        co.join_list.unregister(&me);
+    }
+    sel
 }
 
 /// An owned permission to join a coroutine and take its result.

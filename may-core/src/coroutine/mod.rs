@@ -23,6 +23,7 @@ pub use handle::{Coroutine, CoroutineId};
 pub(crate) use inner::{CoInner, NO_WORKER};
 pub use join::{JoinError, JoinHandle};
 pub use local::LocalKey;
+pub(crate) use scope::{run_scope, AfterJoin};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 
@@ -191,6 +192,11 @@ pub fn sleep(duration: Duration) {
 /// The payload a cancelled coroutine unwinds with.
 #[derive(Debug)]
 pub(crate) struct Cancelled;
+
+/// Whether the running coroutine has a cancellation pending (false on a plain thread).
+pub(crate) fn is_cancel_pending() -> bool {
+    with_current(|co| co.is_some_and(CoInner::cancel_pending))
+}
 
 /// Unwinds the running coroutine if a cancellation is pending.
 pub(crate) fn unwind_if_cancelled(co: &CoInner) {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::handle::Coroutine;
-use super::join::{wait_done, JoinHandle};
+use super::join::{wait_done_deferring_cancel, JoinHandle};
 use super::{Builder, JoinError};
 
 /// A scope to spawn coroutines that borrow local data; see [`scope`].
@@ -30,6 +30,10 @@ pub struct ScopedJoinHandle<'scope, T> {
 /// running are cancelled and joined before the panic continues. If a coroutine panicked and was
 /// not joined explicitly, `scope` panics after joining all of them.
 ///
+/// Cancelling the coroutine that runs `scope` cancels the scope's coroutines too; `scope` waits
+/// until every one of them has finished (that wait cannot be cut short, since they may borrow
+/// from its stack) and then unwinds with the cancellation.
+///
 /// ```
 /// let mut data = vec![1, 2, 3];
 /// let total = std::sync::atomic::AtomicUsize::new(0);
@@ -46,6 +50,25 @@ pub fn scope<'env, F, T>(f: F) -> T
 where
     F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
 {
+    run_scope(f, AfterJoin::ReRaiseCancel)
+}
+
+/// What a scope does with a cancellation of its coroutine that arrived while it waited for its
+/// children, once they are all finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AfterJoin {
+    /// Unwind with it (`scope`, `join!`).
+    ReRaiseCancel,
+    /// Return the closure's value and leave the cancellation pending for the next blocking call
+    /// (`select!`: a message a branch has taken must reach that branch's body).
+    KeepCancelPending,
+}
+
+/// [`scope`] with an explicit policy for a cancellation that arrives while the scope waits.
+pub(crate) fn run_scope<'env, F, T>(f: F, after_join: AfterJoin) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
     let scope = Scope {
         children: Mutex::new(Vec::new()),
         a_child_panicked: Arc::new(AtomicBool::new(false)),
@@ -53,21 +76,53 @@ where
         env: PhantomData,
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
-    let children = std::mem::take(&mut *scope.children.lock().unwrap_or_else(|e| e.into_inner()));
-    if result.is_err() {
-        for child in &children {
-            child.cancel();
-        }
-    }
-    for child in &children {
-        wait_done(child.inner());
-    }
+    scope.join_children(result.is_err());
     match result {
         Err(payload) => panic::resume_unwind(payload),
         Ok(_) if scope.a_child_panicked.load(Ordering::Acquire) => {
             panic!("a scoped coroutine panicked")
         }
-        Ok(value) => value,
+        Ok(value) => {
+            if after_join == AfterJoin::ReRaiseCancel {
+                super::with_current(|co| {
+                    if let Some(co) = co {
+                        super::unwind_if_cancelled(co);
+                    }
+                });
+            }
+            value
+        }
+    }
+}
+
+impl Scope<'_, '_> {
+    /// Waits until every coroutine of the scope has finished. The waits cannot be cut short by
+    /// a cancellation of the waiting coroutine: its children may borrow its stack. Instead a
+    /// cancellation (or `cancel_all`, when the closure failed) cancels every child, and the
+    /// waits go on until they have all unwound.
+    fn join_children(&self, cancel_all: bool) {
+        loop {
+            // Children may spawn more coroutines into the scope while they run: take batches
+            // until a batch has finished and nobody added another. A later batch is cancelled
+            // too when the reason still holds.
+            let batch =
+                std::mem::take(&mut *self.children.lock().unwrap_or_else(|e| e.into_inner()));
+            if batch.is_empty() {
+                return;
+            }
+            let mut cancelled = false;
+            for child in &batch {
+                loop {
+                    if !cancelled && (cancel_all || super::is_cancel_pending()) {
+                        batch.iter().for_each(Coroutine::cancel);
+                        cancelled = true;
+                    }
+                    if wait_done_deferring_cancel(child.inner(), !cancelled) {
+                        break;
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -68,6 +68,16 @@ impl Selected {
     }
 }
 
+/// What a wait does when its coroutine is cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnCancel {
+    /// The wait ends with `Selected::Cancelled` and the caller unwinds (every blocking call).
+    Unwind,
+    /// The wait goes on; the cancellation stays pending for the next blocking call. For waits
+    /// that must not end early: waiting for children that borrow the waiter's stack.
+    Defer,
+}
+
 /// The selected slot and hand-off packet of one coroutine or thread.
 #[derive(Debug)]
 pub(crate) struct Waiter {
@@ -186,12 +196,25 @@ impl WaiterRef {
     // channel ping-pong this took a round trip from about 180 to about 165 ns.
     #[inline(always)]
     pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
+        self.wait_until_with(deadline, OnCancel::Unwind)
+    }
+
+    /// [`wait_until`](Self::wait_until) with an explicit cancellation mode. With
+    /// [`OnCancel::Defer`] a pending cancellation does not end the wait; a canceller that won
+    /// the slot anyway makes it return `Cancelled`, which the caller treats as a spurious
+    /// wake-up (it re-checks its condition and waits again).
+    #[inline(always)]
+    pub(crate) fn wait_until_with(
+        &self,
+        deadline: Option<Instant>,
+        on_cancel: OnCancel,
+    ) -> Selected {
         let waiter = self.waiter();
         loop {
             if let WaiterRef::Coroutine(co) = self {
                 // On every turn: `Coroutine::cancel` sets the flag, tries the slot, then
                 // unparks, so a request this load misses makes the next park return.
-                if co.cancel_pending() {
+                if on_cancel == OnCancel::Unwind && co.cancel_pending() {
                     let _ = waiter.try_select(Selected::Cancelled);
                 }
             }
