@@ -9,7 +9,7 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-use crate::coroutine::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
+use crate::task::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
 /// Default number of finished stacks each worker keeps for reuse.
 const DEFAULT_POOL_CAPACITY: usize = 1000;
@@ -84,12 +84,22 @@ impl Config {
     }
 
     /// Sets how many finished stacks are kept for reuse, per worker (0 disables pooling): each
-    /// worker caches up to 64 of them (fewer if the capacity is lower) and the rest go to a
-    /// pool shared by all workers that holds up to `capacity × workers` stacks; the shared pool
-    /// is sized when the runtime starts.
+    /// thread caches up to 64 of them (fewer if the capacity is lower) and the rest go to a
+    /// pool shared by all threads that holds up to `capacity × workers` stacks of each size.
+    /// Stacks beyond that go back to the memory they were carved from, whose pages are given
+    /// back to the system in batches. Takes effect at once.
     pub fn set_pool_capacity(&self, capacity: usize) -> &Self {
         self.pool_capacity.store(capacity, Ordering::Release);
+        if self.started.load(Ordering::Acquire) {
+            self.apply_pool_capacity();
+        }
         self
+    }
+
+    /// Hands the pool capacity to the stack allocator.
+    pub(crate) fn apply_pool_capacity(&self) {
+        let capacity = self.pool_capacity();
+        crate::task::stack::set_pool_capacity(capacity, capacity.saturating_mul(self.workers()));
     }
 
     /// The number of worker threads the runtime uses (or will use).
@@ -149,12 +159,12 @@ fn resolve_workers(workers: usize) -> usize {
 }
 
 fn sanitize_stack_size(bytes: usize) -> usize {
-    crate::coroutine::stack::round_stack_size(bytes.min(MAX_STACK_SIZE))
+    crate::task::stack::round_stack_size(bytes.min(MAX_STACK_SIZE))
 }
 
 fn env_number(name: &str) -> Option<usize> {
     let raw = std::env::var(name).ok()?;
-    match crate::coroutine::stack::parse_size(&raw) {
+    match crate::task::stack::parse_size(&raw) {
         Ok(n) => Some(n),
         Err(err) => {
             eprintln!("may: ignoring {name}={raw:?}: {err}");

@@ -1,4 +1,4 @@
-//! The runtime behind `may`: stackful coroutines on `generator`, per-worker run queues with
+//! The runtime behind `may`: stackful coroutines on runtime-owned stacks, per-worker run queues with
 //! stealing of not-yet-started coroutines, timers, one blocking primitive shared by every
 //! operation, coroutine-local storage and panic isolation.
 //!
@@ -23,6 +23,8 @@ mod scheduler;
 pub mod select;
 mod spin_lock;
 pub mod sync;
+mod sys;
+mod task;
 mod timer;
 pub(crate) mod wait;
 

@@ -9,8 +9,9 @@ use std::sync::Arc;
 use super::handle::Coroutine;
 use super::inner::CoInner;
 use super::join::{JoinHandle, Packet};
-use super::stack::checked_stack_size;
 use super::{with_current, Cancelled};
+use crate::task::context::Context;
+use crate::task::stack::{self, checked_stack_size, Stack};
 
 /// Configures a coroutine before spawning it: name, stack size, stack measurement.
 ///
@@ -63,12 +64,12 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let (co, packet) = self.prepare::<T>(None)?;
+        let (co, stack, packet) = self.prepare::<T>(None)?;
         let body = {
             let packet = Arc::clone(&packet);
             move || run_body(f, packet)
         };
-        launch(&co, body)?;
+        launch(&co, stack, body);
         Ok(JoinHandle::new(Coroutine::from_inner(co), packet))
     }
 
@@ -86,7 +87,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'a,
         T: Send + 'a,
     {
-        let (co, packet) = self.prepare::<T>(Some(scope_panicked))?;
+        let (co, stack, packet) = self.prepare::<T>(Some(scope_panicked))?;
         let body: Box<dyn FnOnce() + Send + 'a> = {
             let packet = Arc::clone(&packet);
             Box::new(move || run_body(f, packet))
@@ -94,19 +95,29 @@ impl Builder {
         // SAFETY: only the lifetime is changed; the caller guarantees the coroutine, and so the
         // body and everything it borrows, is finished before 'a ends.
         let body: Box<dyn FnOnce() + Send + 'static> = unsafe { std::mem::transmute(body) };
-        launch(&co, body)?;
+        launch(&co, stack, body);
         Ok(JoinHandle::new(Coroutine::from_inner(co), packet))
     }
 
     fn prepare<T>(
         self,
         scope_panicked: Option<Arc<AtomicBool>>,
-    ) -> io::Result<(Arc<CoInner>, Arc<Packet<T>>)> {
+    ) -> io::Result<(Arc<CoInner>, Stack, Arc<Packet<T>>)> {
         let default_size = crate::config().stack_size();
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(default_size))?;
+        let mut stack = stack::allocate(stack_size)?;
+        if self.measure_stack {
+            stack.fill_for_measurement();
+        }
         let id = next_id();
-        let co = Arc::new(CoInner::new(id, self.name, stack_size, self.measure_stack));
-        Ok((co, Arc::new(Packet::new(scope_panicked))))
+        let co = Arc::new(CoInner::new(
+            id,
+            self.name,
+            stack_size,
+            self.measure_stack,
+            stack.guard(),
+        ));
+        Ok((co, stack, Arc::new(Packet::new(scope_panicked))))
     }
 }
 
@@ -129,13 +140,19 @@ fn next_id() -> u64 {
     })
 }
 
-/// Gives the coroutine a stack running `body` and hands it to the scheduler.
-fn launch(co: &Arc<CoInner>, body: impl FnOnce() + Send + 'static) -> io::Result<()> {
-    let gen = crate::scheduler::make_generator(co.stack_size, co.measure_stack, body)?;
+/// Gives the coroutine its context, running `body` on `stack`, and hands it to the scheduler.
+fn launch(co: &Arc<CoInner>, stack: Stack, body: impl FnOnce() + Send + 'static) {
+    let context = Context::new(stack, move |suspender| {
+        with_current(|co| match co {
+            // SAFETY: the coroutine itself, on its home worker, before anything reads it.
+            Some(co) => unsafe { *co.suspender.get() = Some(suspender) },
+            None => unreachable!("a coroutine's body runs with its coroutine current"),
+        });
+        body()
+    });
     // SAFETY: `co` is not shared with anyone yet, so this thread is the only accessor.
-    unsafe { *co.gen.get() = Some(gen) };
+    unsafe { *co.context.get() = Some(context) };
     crate::scheduler::submit(Arc::clone(co));
-    Ok(())
 }
 
 /// The body every coroutine runs: the user's closure with its panic caught, then the cleanup

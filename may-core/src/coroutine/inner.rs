@@ -1,7 +1,8 @@
 //! The shared state of one coroutine and its park token.
 //!
 //! # Who touches what
-//! - `gen`, `locals`, `self_ref` and `spare_ref` are only touched by the thread that currently
+//! - `context`, `suspender`, `locals`, `self_ref` and `spare_ref` are only touched by the thread
+//!   that currently
 //!   owns the coroutine: the spawner until it is queued, then the worker that pops it; once
 //!   started, only its home worker (a started coroutine never migrates).
 //! - `park_token` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use super::joiners::Joiners;
 use super::park_token::ParkToken;
-use super::stack::Gen;
+use crate::task::context::{Context, Suspender};
 use crate::wait::Waiter;
 
 /// Home worker value of a coroutine that has not started yet.
@@ -45,7 +46,14 @@ pub(crate) struct CoInner {
     pub(crate) stack_used: AtomicUsize,
     /// # Invariant
     /// Accessed only by the owning thread (see the module docs).
-    pub(crate) gen: UnsafeCell<Option<Gen>>,
+    pub(crate) context: UnsafeCell<Option<Context>>,
+    /// The coroutine's way back to its worker, set when its body starts.
+    ///
+    /// # Invariant
+    /// Accessed only by the coroutine itself, on its home worker.
+    pub(crate) suspender: UnsafeCell<Option<Suspender>>,
+    /// The guard page below the stack, `[start, end)`, to recognise an overflow.
+    pub(crate) guard: (usize, usize),
     /// # Invariant
     /// Accessed only by the coroutine itself, on its home worker.
     pub(crate) locals: UnsafeCell<LocalMap>,
@@ -58,7 +66,7 @@ pub(crate) struct CoInner {
     /// does; it was so before too (its parked frame held a reference).
     ///
     /// # Invariant
-    /// Accessed only by the home worker, between resumes (like `gen`).
+    /// Accessed only by the home worker, between resumes (like `context`).
     pub(crate) self_ref: UnsafeCell<Option<Arc<CoInner>>>,
     /// A spare reference for the coroutine's next wait-list registration: the worker keeps the
     /// reference a wake-up queued it with here instead of dropping it, and the next registration
@@ -73,12 +81,13 @@ pub(crate) struct CoInner {
     pub(crate) join_list: Joiners,
 }
 
-// SAFETY: the non-Sync fields (`gen`, `locals`) are only accessed by one thread at a time, as
+// SAFETY: the non-Sync fields (`context`, `suspender`, `locals`) are only accessed by one thread at a time, as
 // described in the module docs; every other field is atomic or immutable after creation. A
 // started coroutine's stack may hold `!Send` values, but it is only ever resumed on its home
 // worker, so those values never leave that thread.
 unsafe impl Sync for CoInner {}
-// SAFETY: see above; moving the `Arc` between threads moves no access to `gen` or `locals`.
+// SAFETY: see above; moving the `Arc` between threads moves no access to `context` or `locals`
+// (a context that has not started holds only its `Send` body).
 unsafe impl Send for CoInner {}
 
 impl CoInner {
@@ -87,6 +96,7 @@ impl CoInner {
         name: Option<String>,
         stack_size: usize,
         measure_stack: bool,
+        guard: (usize, usize),
     ) -> CoInner {
         CoInner {
             id,
@@ -100,7 +110,9 @@ impl CoInner {
             unwinding: AtomicBool::new(false),
             done: AtomicBool::new(false),
             stack_used: AtomicUsize::new(NOT_MEASURED),
-            gen: UnsafeCell::new(None),
+            context: UnsafeCell::new(None),
+            suspender: UnsafeCell::new(None),
+            guard,
             locals: UnsafeCell::new(Vec::new()),
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
@@ -158,6 +170,44 @@ impl CoInner {
         self.unwinding.store(true, Ordering::Release);
     }
 
+    /// Whether the caller runs on this coroutine's own stack (not inside a generator or another
+    /// stackful coroutine it drives). Called by the coroutine itself.
+    #[inline]
+    pub(crate) fn on_own_stack(&self) -> bool {
+        // SAFETY: only the coroutine itself reads its suspender, and it is set before its body
+        // runs.
+        let suspender = unsafe { *self.suspender.get() };
+        suspender.is_some_and(|s| s.contains_caller())
+    }
+
+    /// Panics (in the coroutine) when a blocking call is made off the coroutine's own stack:
+    /// switching out from there would suspend the wrong stack. Blocking calls check this before
+    /// they register anywhere.
+    #[inline]
+    pub(crate) fn assert_on_own_stack(&self) {
+        if !self.on_own_stack() {
+            foreign_stack(self);
+        }
+    }
+
+    /// Switches back to the worker; returns when the worker resumes the coroutine. The caller
+    /// arranged for someone to resume it (or queued it itself). Called by the coroutine itself.
+    // Inlined: every return after a stack switch is mispredicted (the return-stack buffer holds
+    // the other stack's calls), so each frame between the blocking call and the switch costs a
+    // miss.
+    #[inline(always)]
+    pub(crate) fn switch_out(&self) {
+        // SAFETY: as in `on_own_stack`.
+        let suspender = unsafe { *self.suspender.get() };
+        let Some(suspender) = suspender else {
+            unreachable!("a running coroutine has its suspender");
+        };
+        // SAFETY: called by this coroutine while it runs (see above).
+        if unsafe { suspender.suspend() }.is_err() {
+            foreign_stack(self);
+        }
+    }
+
     /// Drops the coroutine-local values. Called by the coroutine itself as its last act.
     pub(crate) fn clear_locals(&self) {
         // Drop one at a time, with no borrow of the map held while a destructor runs, so a
@@ -172,6 +222,18 @@ impl CoInner {
             }
         }
     }
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_stack(co: &CoInner) -> ! {
+    panic!(
+        "may: a blocking call (channel, lock, sleep, I/O, join, yield, ...) was made on a stack \
+         that is not coroutine #{}'s own, inside a generator or stackful coroutine it drives; \
+         may can only switch a coroutine out from its own stack: drive the generator from its \
+         own may coroutine, or make the call outside it",
+        co.id
+    )
 }
 
 impl std::fmt::Debug for CoInner {

@@ -11,13 +11,13 @@ mod joiners;
 mod local;
 mod park_token;
 mod scope;
-pub(crate) mod stack;
 
 use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use crate::blocking::spawn_blocking;
+pub use crate::task::stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use builder::{spawn, Builder};
 pub use handle::{Coroutine, CoroutineId};
 pub(crate) use inner::{CoInner, NO_WORKER};
@@ -25,7 +25,6 @@ pub use join::{JoinError, JoinHandle};
 pub use local::LocalKey;
 pub(crate) use scope::{run_scope, AfterJoin};
 pub use scope::{scope, Scope, ScopedJoinHandle};
-pub use stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 
 use crate::wait::{Selected, WaiterRef};
 
@@ -86,24 +85,21 @@ pub fn try_current() -> Option<Coroutine> {
     current_inner().map(Coroutine::from_inner)
 }
 
-/// Switches back to the worker. The caller arranged for someone to resume it (or queued itself).
-// Inlined: every return after a stack switch is mispredicted (the return-stack buffer holds the
-// other stack's calls), so each frame between the blocking call and the switch costs a miss.
-#[inline(always)]
-fn switch_out() {
-    #[allow(deprecated)]
-    generator::yield_with(());
-}
-
 /// Gives other coroutines on this worker a turn; on a plain thread, `std::thread::yield_now`.
 ///
 /// A coroutine with a pending cancellation unwinds here.
 pub fn yield_now() {
     match current_inner() {
         Some(co) => {
+            co.assert_on_own_stack();
             unwind_if_cancelled(&co);
             crate::scheduler::schedule(co);
-            switch_out();
+            // The worker keeps the coroutine alive while it runs; no reference of our own needed.
+            with_current(|co| {
+                if let Some(co) = co {
+                    co.switch_out();
+                }
+            });
         }
         None => std::thread::yield_now(),
     }
@@ -129,7 +125,7 @@ pub(crate) fn park_coroutine(co: &Arc<CoInner>, deadline: Option<Instant>) {
     let Some(deadline) = deadline else {
         // An available token makes `announce_park` fail, consuming it: no separate `take`.
         if co.announce_park() {
-            switch_out();
+            co.switch_out();
             co.consume_wake();
         }
         return;
@@ -139,7 +135,7 @@ pub(crate) fn park_coroutine(co: &Arc<CoInner>, deadline: Option<Instant>) {
     }
     let timer = crate::scheduler::add_timer(deadline, Arc::clone(co));
     if co.announce_park() {
-        switch_out();
+        co.switch_out();
         co.consume_wake();
     }
     crate::scheduler::remove_timer(timer);

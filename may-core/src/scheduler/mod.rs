@@ -2,7 +2,7 @@
 //!
 //! Each worker owns a stealable deque of coroutines that have **not started yet**, a local
 //! ready queue of started coroutines, a remote queue (with a `mio::Waker`) for wakes coming from
-//! other threads, a `mio::Poll` it sleeps in, a timer heap and a stack pool. Idle workers steal
+//! other threads, a `mio::Poll` it sleeps in and a timer heap. Idle workers steal
 //! only not-yet-started coroutines; a started coroutine always resumes on the worker that
 //! started it, which is what makes `thread_local!` and `!Send` values held across a blocking
 //! call sound (see docs/architecture.md).
@@ -14,9 +14,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use crossbeam_deque::{Injector, Stealer};
-use crossbeam_queue::{ArrayQueue, SegQueue};
+use crossbeam_queue::SegQueue;
 
-use crate::coroutine::stack::{new_generator, Gen};
 use crate::coroutine::CoInner;
 use crate::timer::TimerKey;
 
@@ -42,9 +41,6 @@ pub(crate) struct Runtime {
     idle: AtomicUsize,
     pub(crate) spawned: AtomicUsize,
     pub(crate) finished: AtomicUsize,
-    /// Finished stacks shared between workers (and with spawns from plain threads), so that a
-    /// worker that mostly spawns reuses the stacks another worker's coroutines finished on.
-    shared_stacks: ArrayQueue<(usize, Gen)>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -61,6 +57,10 @@ pub(crate) fn try_runtime() -> Option<&'static Runtime> {
 
 fn start() -> Runtime {
     let count = crate::config().freeze();
+    crate::config().apply_pool_capacity();
+    if let Err(err) = crate::task::overflow::install() {
+        log::warn!("may: cannot install the stack-overflow handler: {err}");
+    }
     let mut shared = Vec::with_capacity(count);
     let mut locals = Vec::with_capacity(count);
     for index in 0..count {
@@ -86,7 +86,6 @@ fn start() -> Runtime {
         idle: AtomicUsize::new(0),
         spawned: AtomicUsize::new(0),
         finished: AtomicUsize::new(0),
-        shared_stacks: ArrayQueue::new(crate::config().pool_capacity().max(1) * count),
     }
 }
 
@@ -150,19 +149,6 @@ impl Runtime {
         }
     }
 
-    fn take_shared_stack(&self, stack_size: usize) -> Option<Gen> {
-        match self.shared_stacks.pop() {
-            Some((size, gen)) if size == stack_size => Some(gen),
-            // A stack of another size (the default changed): drop it, map a fresh one.
-            _ => None,
-        }
-    }
-
-    fn give_shared_stack(&self, stack_size: usize, gen: Gen) {
-        // A full pool drops (unmaps) the stack.
-        let _ = self.shared_stacks.push((stack_size, gen));
-    }
-
     /// Whether new coroutines wait anywhere that `thief` could take them from.
     fn has_stealable_work(&self, thief: usize) -> bool {
         !self.injector.is_empty()
@@ -187,26 +173,6 @@ pub(crate) fn remove_timer(key: TimerKey) {
     if let Some(local) = local() {
         local.timers.borrow_mut().remove(key);
     }
-}
-
-/// A stack running `body`: a pooled one of this worker when the size matches, else a new one.
-pub(crate) fn make_generator(
-    stack_size: usize,
-    measure: bool,
-    body: impl FnOnce() + Send + 'static,
-) -> std::io::Result<Gen> {
-    if !measure {
-        let rt = runtime();
-        let pooled = match local() {
-            Some(local) => local.take_pooled(stack_size, rt),
-            None => rt.take_shared_stack(stack_size),
-        };
-        if let Some(mut gen) = pooled {
-            gen.init_code(body);
-            return Ok(gen);
-        }
-    }
-    new_generator(stack_size, measure, body)
 }
 
 /// Dispatches an I/O readiness event polled by a worker to the reactor.

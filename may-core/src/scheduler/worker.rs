@@ -13,8 +13,9 @@ use crossbeam_queue::SegQueue;
 use mio::{Events, Poll, Token, Waker};
 
 use super::{runtime, Runtime, WorkerShared};
-use crate::coroutine::stack::{used_bytes, Gen};
 use crate::coroutine::{set_current, CoInner};
+use crate::task::context::Resumed;
+use crate::task::stack::{self, Stack};
 use crate::timer::TimerHeap;
 
 /// The token of each worker's `mio::Waker`.
@@ -40,13 +41,9 @@ pub(crate) struct WorkerLocal {
     /// blocks or yields, and is not stealable, so spawn-then-join stays on one thread.
     next: RefCell<Option<Arc<CoInner>>>,
     pub(crate) timers: RefCell<TimerHeap>,
-    /// Finished stacks of this worker, up to `LOCAL_POOL`; the rest go to the shared pool.
-    pool: RefCell<Vec<(usize, Gen)>>,
     poll: RefCell<Poll>,
 }
 
-/// Finished stacks a worker keeps for itself before sharing them with the other workers.
-const LOCAL_POOL: usize = 64;
 /// Coroutines started from the `next` slot in a row before the worker looks at its queues.
 const NEXT_CHAIN: usize = 3;
 
@@ -100,28 +97,6 @@ impl WorkerLocal {
                 true
             }
             None => false,
-        }
-    }
-
-    /// A finished stack of `stack_size` bytes: this worker's own, else one from the shared pool.
-    pub(crate) fn take_pooled(&self, stack_size: usize, rt: &Runtime) -> Option<Gen> {
-        let mut pool = self.pool.borrow_mut();
-        if let Some((size, _)) = pool.last() {
-            if *size == stack_size {
-                return pool.pop().map(|(_, gen)| gen);
-            }
-        }
-        drop(pool);
-        rt.take_shared_stack(stack_size)
-    }
-
-    fn release_stack(&self, stack_size: usize, gen: Gen, rt: &Runtime) {
-        let mut pool = self.pool.borrow_mut();
-        if pool.len() < LOCAL_POOL.min(crate::config().pool_capacity()) {
-            pool.push((stack_size, gen));
-        } else {
-            drop(pool);
-            rt.give_shared_stack(stack_size, gen);
         }
     }
 
@@ -213,50 +188,47 @@ impl WorkerLocal {
         }
         set_current(Arc::as_ptr(&co));
         // SAFETY: this worker owns `co`: it popped it from a queue, and a coroutine is queued
-        // at most once (see the park token in `CoInner`), so nobody else accesses `gen` now.
-        let gen = unsafe { &mut *co.gen.get() };
-        let Some(gen) = gen.as_mut() else {
-            unreachable!("a queued coroutine always has its stack");
+        // at most once (see the park token in `CoInner`), so nobody else accesses `context`.
+        let context = unsafe { &mut *co.context.get() };
+        let Some(context) = context.as_mut() else {
+            unreachable!("a queued coroutine always has its context");
         };
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| gen.resume()));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| context.resume()));
         set_current(std::ptr::null());
-        if let Err(payload) = outcome {
-            die(&co, payload);
-        }
-        if gen.is_done() {
-            self.finish(co, rt);
-        } else {
-            // SAFETY: as above: only this worker touches `self_ref` and `spare_ref` while the
-            // coroutine is switched out.
-            let (self_ref, spare_ref) =
-                unsafe { (&mut *co.self_ref.get(), &mut *co.spare_ref.get()) };
-            if self_ref.is_none() {
-                // The first switch out: this reference becomes the coroutine's own.
-                *self_ref = Some(co);
-            } else if spare_ref.is_none() {
-                *spare_ref = Some(co);
+        match outcome {
+            Err(payload) => die(&co, payload),
+            Ok(Resumed::Finished(stack)) => self.finish(co, stack, rt),
+            Ok(Resumed::Suspended) => {
+                // SAFETY: as above: only this worker touches `self_ref` and `spare_ref` while
+                // the coroutine is switched out.
+                let (self_ref, spare_ref) =
+                    unsafe { (&mut *co.self_ref.get(), &mut *co.spare_ref.get()) };
+                if self_ref.is_none() {
+                    // The first switch out: this reference becomes the coroutine's own.
+                    *self_ref = Some(co);
+                } else if spare_ref.is_none() {
+                    *spare_ref = Some(co);
+                }
             }
         }
     }
 
-    fn finish(&self, co: Arc<CoInner>, rt: &Runtime) {
+    fn finish(&self, co: Arc<CoInner>, stack: Stack, rt: &Runtime) {
         // SAFETY: as in `resume`; the coroutine is done and will not run again.
-        let gen = unsafe { (*co.gen.get()).take() };
-        if let Some(gen) = gen {
-            if co.measure_stack {
-                let used = used_bytes(&gen);
-                co.stack_used.store(used, Ordering::Release);
-                eprintln!(
-                    "may: coroutine #{} {} used {used} of its {} stack bytes",
-                    co.id,
-                    co.name
-                        .as_deref()
-                        .map_or_else(|| "(unnamed)".to_string(), |n| format!("{n:?}")),
-                    co.stack_size
-                );
-            } else {
-                self.release_stack(co.stack_size, gen, rt);
-            }
+        drop(unsafe { (*co.context.get()).take() });
+        if co.measure_stack {
+            let used = stack::release_measured(stack);
+            co.stack_used.store(used, Ordering::Release);
+            eprintln!(
+                "may: coroutine #{} {} used {used} of its {} stack bytes",
+                co.id,
+                co.name
+                    .as_deref()
+                    .map_or_else(|| "(unnamed)".to_string(), |n| format!("{n:?}")),
+                co.stack_size
+            );
+        } else {
+            stack::release(stack);
         }
         rt.finished.fetch_add(1, Ordering::Relaxed);
         co.done.store(true, Ordering::Release);
@@ -288,6 +260,8 @@ impl WorkerLocal {
 
     /// Blocks in `poll` until a wake, an I/O event or the next timer.
     fn sleep(&self, shared: &WorkerShared, rt: &Runtime, events: &mut Events) {
+        // Nothing to run: a good moment to give finished stacks' memory back.
+        crate::task::stack::sweep_if_due();
         shared.sleeping.store(true, Ordering::SeqCst);
         rt.idle.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
@@ -322,27 +296,18 @@ impl WorkerLocal {
     }
 }
 
-/// A coroutine's resume unwound into the worker: only a stack overflow does that (generator
-/// turns the guard-page fault into a panic in the resumer). Report it clearly and abort, as std
-/// threads and Go do: the coroutine's locks are still held and its destructors never ran.
+/// A coroutine's resume unwound into the worker. The body catches every panic on the
+/// coroutine's own stack, so this is a bug in the runtime: report it and abort rather than run on
+/// with a coroutine whose locks are held and whose destructors never ran.
 fn die(co: &CoInner, payload: Box<dyn std::any::Any + Send>) -> ! {
     let name = co
         .name
         .as_deref()
         .map_or_else(String::new, |n| format!(" {n:?}"));
-    if payload.downcast_ref::<generator::Error>() == Some(&generator::Error::StackErr) {
-        eprintln!(
-            "may: coroutine #{}{name} has overflowed its stack of {} bytes; give it a larger one \
-             with Builder::stack_size, go!(stack = ..), #[may::coroutine(stack = ..)] or \
-             MAY_STACK_SIZE (see docs/stack.md)",
-            co.id, co.stack_size
-        );
-    } else {
-        eprintln!(
-            "may: coroutine #{}{name} failed inside the runtime: {payload:?}",
-            co.id
-        );
-    }
+    eprintln!(
+        "may: coroutine #{}{name} failed inside the runtime: {payload:?}",
+        co.id
+    );
     std::process::abort();
 }
 
@@ -354,9 +319,14 @@ pub(crate) fn run(parts: WorkerParts) {
         deque: parts.deque,
         timers: RefCell::new(TimerHeap::default()),
         next: RefCell::new(None),
-        pool: RefCell::new(Vec::new()),
         poll: RefCell::new(parts.poll),
     }));
+    if let Err(err) = crate::sys::ensure_alt_stack() {
+        log::warn!(
+            "may: worker {} has no alternate signal stack: {err}",
+            local.index
+        );
+    }
     LOCAL.with(|l| l.set(local));
     let rt = runtime();
     let shared = &rt.workers[local.index];

@@ -155,7 +155,7 @@ mod tests {
     use std::time::Duration;
 
     fn co(id: u64) -> Arc<CoInner> {
-        Arc::new(CoInner::new(id, None, 4096, false))
+        Arc::new(CoInner::new(id, None, 4096, false, (0, 0)))
     }
 
     #[test]

@@ -1,0 +1,5 @@
+//! The coroutine core: the context switch and the stacks it runs on.
+
+pub(crate) mod context;
+pub(crate) mod overflow;
+pub(crate) mod stack;

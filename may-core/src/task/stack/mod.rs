@@ -1,0 +1,338 @@
+//! Coroutine stacks: carved out of large mappings (`slab.rs`), kept for reuse in a small cache
+//! per thread and a pool shared by all threads, so that spawning and finishing a coroutine make
+//! no system call in the steady state.
+//!
+//! # Memory that goes back
+//! A stack waiting for reuse keeps at most its top [`KEEP_PAGES`] pages resident. Two marker
+//! words tell how deep a finished coroutine went: the lowest word of the top page and the lowest
+//! word of the page below it. Both read zero on a fresh page and are reset to zero after each
+//! use; a coroutine that ran past a page boundary almost always wrote the word just below it.
+//! When the second marker changed, the pages below the top two are given back to the kernel.
+//! (A deep frame that skips the marker word without writing it goes unnoticed: its pages stay
+//! resident until the stack leaves the pool. The markers are a cheap hint, not a guarantee.)
+
+mod size;
+mod slab;
+
+use std::cell::RefCell;
+use std::io;
+use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+pub(crate) use size::{checked_stack_size, round_stack_size};
+pub use size::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+
+use crate::sys;
+
+/// Pages at the top of a stack that stay resident while it waits for reuse.
+const KEEP_PAGES: usize = 2;
+/// Most stacks a thread keeps for itself (lowered by a smaller pool capacity).
+const LOCAL_CACHE: usize = 64;
+/// Stacks moved between a thread's cache and the shared pool at once.
+const BATCH: usize = 32;
+/// What `Builder::measure_stack` fills a stack with before the coroutine starts.
+const PATTERN: usize = 0x5a5a_5a5a_5a5a_5a5a_u64 as usize;
+
+/// The location of one stack: its top, its usable size and its slot.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RawStack {
+    /// Highest address (exclusive); the usable stack is `top - size .. top`, with the guard page
+    /// right below it.
+    top: usize,
+    size: usize,
+    slab: u32,
+    slot: u32,
+}
+
+impl RawStack {
+    fn new(top: usize, size: usize, slab: u32, slot: u32) -> RawStack {
+        RawStack {
+            top,
+            size,
+            slab,
+            slot,
+        }
+    }
+}
+
+/// An owned coroutine stack. Give it back with [`release`] when its coroutine finished;
+/// dropping it returns it to the shared pool (a slower path, for errors).
+#[derive(Debug)]
+pub(crate) struct Stack {
+    raw: RawStack,
+}
+
+impl Stack {
+    /// The highest address (exclusive) of the usable stack.
+    pub(crate) fn top(&self) -> usize {
+        self.raw.top
+    }
+
+    /// Usable bytes.
+    pub(crate) fn size(&self) -> usize {
+        self.raw.size
+    }
+
+    /// The guard page below the stack: `[start, end)`.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        let bottom = self.raw.top - self.raw.size;
+        (bottom - sys::page_size(), bottom)
+    }
+
+    fn into_raw(self) -> RawStack {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw
+    }
+
+    /// Fills the whole usable stack with [`PATTERN`], so that [`release_measured`] can tell how
+    /// much of it the coroutine wrote. Touches every page.
+    pub(crate) fn fill_for_measurement(&mut self) {
+        let words = self.raw.size / std::mem::size_of::<usize>();
+        let bottom = (self.raw.top - self.raw.size) as *mut usize;
+        for i in 0..words {
+            // SAFETY: `bottom + i` stays inside the usable stack, which we own and nobody runs
+            // on yet.
+            unsafe { bottom.add(i).write_volatile(PATTERN) };
+        }
+    }
+
+    /// Whether the coroutine that used the stack went below its top [`KEEP_PAGES`] pages (see
+    /// the module docs); resets the markers for the next use.
+    fn went_deep(&self) -> bool {
+        let page = sys::page_size();
+        let pages = self.raw.size / page;
+        let mut depth = 0;
+        while depth + 1 < pages.min(KEEP_PAGES + 1) {
+            let marker = (self.raw.top - (depth + 1) * page) as *mut usize;
+            // SAFETY: the marker is the lowest word of a page inside the usable stack, which
+            // the finished coroutine no longer uses. A marker is read only when the one above
+            // it changed, so the read rarely meets a page that is not resident.
+            let value = unsafe { marker.read_volatile() };
+            if value == 0 {
+                return false;
+            }
+            // SAFETY: as above.
+            unsafe { marker.write_volatile(0) };
+            depth += 1;
+        }
+        depth >= KEEP_PAGES
+    }
+
+    /// Gives back the pages below the top `keep` pages.
+    fn release_below(&self, keep: usize) {
+        let page = sys::page_size();
+        let keep_bytes = (keep * page).min(self.raw.size);
+        let len = self.raw.size - keep_bytes;
+        if len == 0 {
+            return;
+        }
+        if let Err(err) = sys::release_pages(self.raw.top - self.raw.size, len) {
+            log::warn!("may: releasing the pages of a finished coroutine's stack failed: {err}");
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        slab::lock().give([self.raw]);
+    }
+}
+
+// SAFETY: `base` is the top of a usable region of `size` bytes (a multiple of the page size, so
+// aligned to `STACK_ALIGNMENT`), `limit` is the bottom of the guard page right below it; the
+// region is owned by this value until it is released.
+unsafe impl corosensei::stack::Stack for Stack {
+    fn base(&self) -> corosensei::stack::StackPointer {
+        match NonZeroUsize::new(self.raw.top) {
+            Some(top) => top,
+            None => unreachable!("a stack's top is never address 0"),
+        }
+    }
+
+    fn limit(&self) -> corosensei::stack::StackPointer {
+        match NonZeroUsize::new(self.guard().0) {
+            Some(limit) => limit,
+            None => unreachable!("a stack's guard is never at address 0"),
+        }
+    }
+}
+
+/// Most stacks a thread's cache keeps.
+static LOCAL_LIMIT: AtomicUsize = AtomicUsize::new(LOCAL_CACHE);
+
+/// Sets the pool sizes: `capacity` per thread cache (at most [`LOCAL_CACHE`]) and `shared` in
+/// the pool shared by all threads. 0 disables pooling.
+pub(crate) fn set_pool_capacity(capacity: usize, shared: usize) {
+    LOCAL_LIMIT.store(capacity.min(LOCAL_CACHE), Ordering::Relaxed);
+    slab::lock().set_pool_limit(shared);
+}
+
+/// The finished stacks this thread keeps; given to the shared pool when the thread exits.
+struct Cache {
+    stacks: Vec<RawStack>,
+}
+
+impl Drop for Cache {
+    fn drop(&mut self) {
+        slab::lock().give(self.stacks.drain(..));
+    }
+}
+
+thread_local! {
+    static CACHE: RefCell<Cache> = const { RefCell::new(Cache { stacks: Vec::new() }) };
+}
+
+/// Runs `f` with this thread's cache; `None` once the thread is tearing down its locals.
+// Never inlined: coroutines call this, and may not keep a thread-local's address across a
+// switch (see DESIGN.md on thread-locals).
+#[inline(never)]
+fn with_cache<R>(f: impl FnOnce(&mut Vec<RawStack>) -> R) -> Option<R> {
+    CACHE
+        .try_with(|cache| f(&mut cache.borrow_mut().stacks))
+        .ok()
+}
+
+/// A stack of `size` usable bytes (page-rounded, see [`checked_stack_size`]): from this thread's
+/// cache, else a batch from the shared pool, else a free or new slot of a slab.
+pub(crate) fn allocate(size: usize) -> io::Result<Stack> {
+    let cached = with_cache(|cache| {
+        let pos = cache.iter().rposition(|s| s.size == size)?;
+        Some(cache.swap_remove(pos))
+    })
+    .flatten();
+    if let Some(raw) = cached {
+        return Ok(Stack { raw });
+    }
+    let mut slabs = slab::lock();
+    let refilled = with_cache(|cache| {
+        slabs.take_pooled(size, BATCH, cache);
+        let pos = cache.iter().rposition(|s| s.size == size)?;
+        Some(cache.swap_remove(pos))
+    })
+    .flatten();
+    match refilled {
+        Some(raw) => Ok(Stack { raw }),
+        None => slabs.take(size).map(|raw| Stack { raw }),
+    }
+}
+
+/// Takes back the stack of a finished coroutine: pages a deep call touched go back to the
+/// kernel, then the stack waits in this thread's cache (or the shared pool) for reuse.
+pub(crate) fn release(stack: Stack) {
+    if stack.went_deep() {
+        stack.release_below(KEEP_PAGES);
+    }
+    cache_or_share(stack.into_raw());
+}
+
+/// [`release`] for a stack filled by [`Stack::fill_for_measurement`]: returns how many bytes
+/// the coroutine wrote, then gives back all but the top page.
+pub(crate) fn release_measured(stack: Stack) -> usize {
+    let words = stack.raw.size / std::mem::size_of::<usize>();
+    let bottom = (stack.raw.top - stack.raw.size) as *const usize;
+    let untouched = (0..words)
+        // SAFETY: inside the usable stack, which the finished coroutine no longer uses.
+        .take_while(|&i| unsafe { bottom.add(i).read_volatile() } == PATTERN)
+        .count();
+    let used = stack.raw.size - untouched * std::mem::size_of::<usize>();
+    stack.release_below(1);
+    let page = sys::page_size();
+    let marker = (stack.raw.top - page) as *mut usize;
+    // SAFETY: the lowest word of the top page, inside the usable stack; it holds the pattern.
+    unsafe { marker.write_volatile(0) };
+    cache_or_share(stack.into_raw());
+    used
+}
+
+fn cache_or_share(raw: RawStack) {
+    let limit = LOCAL_LIMIT.load(Ordering::Relaxed);
+    let cached = with_cache(|cache| {
+        if limit == 0 {
+            slab::lock().give([raw]);
+            return;
+        }
+        cache.push(raw);
+        if cache.len() > limit {
+            // The oldest (coldest) ones go to the shared pool.
+            let n = BATCH.min(cache.len());
+            slab::lock().give(cache.drain(..n));
+        }
+    });
+    if cached.is_none() {
+        // The thread is tearing down its locals: straight to the shared pool.
+        slab::lock().give([raw]);
+    }
+}
+
+/// When the last sweep ran, in milliseconds on [`sweep_clock_ms`]'s clock.
+static LAST_SWEEP_MS: AtomicU64 = AtomicU64::new(0);
+/// How often an idle worker may sweep.
+const SWEEP_INTERVAL_MS: u64 = 20;
+
+fn sweep_clock_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Gives the pages of stacks that went back to their slabs to the kernel (see `slab.rs`). Called
+/// by a worker that ran out of work; does nothing when another sweep ran in the last
+/// [`SWEEP_INTERVAL_MS`] or when another thread holds the slabs.
+pub(crate) fn sweep_if_due() {
+    let now = sweep_clock_ms();
+    let last = LAST_SWEEP_MS.load(Ordering::Relaxed);
+    if now.saturating_sub(last) < SWEEP_INTERVAL_MS {
+        return;
+    }
+    let Some(mut slabs) = slab::try_lock() else {
+        return;
+    };
+    LAST_SWEEP_MS.store(now, Ordering::Relaxed);
+    if slabs.has_warm() {
+        slabs.sweep();
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A stack that went below its top two pages has the pages under them given back (they
+    /// read zero again), and its markers are reset for the next use.
+    #[test]
+    fn a_deep_stack_gives_its_lower_pages_back() {
+        let page = sys::page_size();
+        let stack = allocate(round_stack_size(8 * page)).unwrap();
+        let deep = (stack.top() - 3 * page - 64) as *mut usize;
+        for (depth, value) in [(1, 11), (2, 22)] {
+            let marker = (stack.top() - depth * page) as *mut usize;
+            // SAFETY: inside the usable stack we own.
+            unsafe { marker.write_volatile(value) };
+        }
+        // SAFETY: as above.
+        unsafe { deep.write_volatile(33) };
+        assert!(stack.went_deep());
+        stack.release_below(KEEP_PAGES);
+        // SAFETY: as above; released pages read as zero.
+        assert_eq!(unsafe { deep.read_volatile() }, 0, "the deep page was released");
+        assert!(!stack.went_deep(), "the markers were reset");
+        release(stack);
+    }
+
+    /// A stack that stayed in its top page is not released at all.
+    #[test]
+    fn a_shallow_stack_keeps_its_pages() {
+        let page = sys::page_size();
+        let stack = allocate(round_stack_size(8 * page)).unwrap();
+        let top_word = (stack.top() - 64) as *mut usize;
+        // SAFETY: inside the usable stack we own.
+        unsafe { top_word.write_volatile(7) };
+        assert!(!stack.went_deep());
+        // SAFETY: as above.
+        assert_eq!(unsafe { top_word.read_volatile() }, 7);
+        release(stack);
+    }
+}

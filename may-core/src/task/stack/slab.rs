@@ -1,0 +1,383 @@
+//! Slabs: many stacks carved out of one memory mapping, grouped in size classes, plus the pool
+//! of finished stacks that all threads share.
+//!
+//! A slot of a slab is a guard page followed by the usable stack. Slots are carved (their guard
+//! installed) on first use. A slot that comes back beyond the pool's limit is *warm* (its pages
+//! may still be resident) until a *sweep* gives the pages of warm slots back to the kernel (one
+//! call per run of neighbouring slots) and makes them *cold*; a sweep also unmaps every slab
+//! whose slots are all back (keeping one per size class). Sweeps run when a worker runs out of
+//! work (rate-limited, see `sweep_if_due`), and in the middle of a burst once
+//! [`SWEEP_WARM_SLOTS`] slots are warm. So a burst of coroutines does not pin its peak memory
+//! once it is over, finishing a coroutine never makes a system call of its own, and steady
+//! spawning, which lives off the per-thread caches and the pool, makes none at all.
+
+use std::io;
+use std::sync::{Mutex, MutexGuard};
+
+use corosensei::stack::valgrind::ValgrindStackRegistration;
+
+use super::RawStack;
+use crate::sys::{self, Mapping};
+
+/// Slots of a class's first slab; every further slab doubles, up to [`MAX_SLAB_SLOTS`].
+const FIRST_SLAB_SLOTS: usize = 64;
+/// Most slots in one slab.
+const MAX_SLAB_SLOTS: usize = 16 * 1024;
+/// Largest mapping of one slab (large stacks get fewer slots per slab, at least one).
+const MAX_SLAB_BYTES: usize = 1 << 30;
+/// Warm slots (all classes) that make the next return sweep right away, busy or not.
+const SWEEP_WARM_SLOTS: usize = 64 * 1024;
+
+struct Slab {
+    mapping: Mapping,
+    /// Guard page plus usable stack.
+    slot_len: usize,
+    slots: u32,
+    /// Slots `0..carved` have their guard page.
+    carved: u32,
+    /// Slots handed out (running, cached by a thread or in the shared pool).
+    live: u32,
+    /// Free slots whose pages may still be resident.
+    warm: Vec<u32>,
+    /// Free slots whose pages were given back.
+    cold: Vec<u32>,
+    /// Tells valgrind (when it runs us) that the mapping holds stacks; a no-op otherwise.
+    _valgrind: ValgrindStackRegistration,
+}
+
+impl Slab {
+    fn new(slot_len: usize, slots: usize) -> io::Result<Slab> {
+        let len = slot_len.checked_mul(slots).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "stack slab size overflows")
+        })?;
+        let mapping = Mapping::new(len).map_err(|err| {
+            io::Error::new(
+                err.kind(),
+                format!("failed to map {len} bytes for coroutine stacks: {err}"),
+            )
+        })?;
+        let valgrind = ValgrindStackRegistration::new(mapping.addr() as *mut u8, len);
+        Ok(Slab {
+            mapping,
+            slot_len,
+            slots: slots as u32,
+            carved: 0,
+            live: 0,
+            warm: Vec::new(),
+            cold: Vec::new(),
+            _valgrind: valgrind,
+        })
+    }
+
+    fn slot_addr(&self, slot: u32) -> usize {
+        self.mapping.addr() + slot as usize * self.slot_len
+    }
+
+    /// A free slot: warm first (its top page is likely resident: no page fault), then cold,
+    /// then a new one.
+    fn take_slot(&mut self) -> io::Result<Option<u32>> {
+        if let Some(slot) = self.warm.pop().or_else(|| self.cold.pop()) {
+            return Ok(Some(slot));
+        }
+        if self.carved == self.slots {
+            return Ok(None);
+        }
+        let slot = self.carved;
+        let page = sys::page_size();
+        sys::install_guard(self.slot_addr(slot), page).map_err(guard_error)?;
+        self.carved += 1;
+        Ok(Some(slot))
+    }
+
+    /// Gives the pages of the warm slots back to the kernel, one call per run of neighbours
+    /// (guard pages in between stay guards).
+    fn trim_warm(&mut self) {
+        let page = sys::page_size();
+        self.warm.sort_unstable();
+        let mut i = 0;
+        while i < self.warm.len() {
+            let first = self.warm[i];
+            let mut last = first;
+            while i + 1 < self.warm.len() && self.warm[i + 1] == last + 1 {
+                i += 1;
+                last += 1;
+            }
+            i += 1;
+            let start = self.slot_addr(first) + page;
+            let end = self.slot_addr(last) + self.slot_len;
+            if let Err(err) = sys::release_pages(start, end - start) {
+                log::warn!("may: releasing the pages of free coroutine stacks failed: {err}");
+            }
+        }
+        self.cold.append(&mut self.warm);
+    }
+}
+
+fn guard_error(err: io::Error) -> io::Error {
+    let max_maps = std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse::<usize>().ok());
+    let hint = match max_maps {
+        Some(limit) => format!(
+            "with mprotect guard pages (kernels before Linux 6.13, or MAY_STACK_GUARD=mprotect) \
+             each coroutine stack is two memory mappings and vm.max_map_count is {limit} \
+             (about {} live coroutines); raise it with `sysctl vm.max_map_count=N` or use \
+             fewer live coroutines",
+            limit / 2
+        ),
+        None => "the process may have hit its memory-mapping limit".to_string(),
+    };
+    io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        format!("failed to make the guard page of a coroutine stack ({err}): {hint}"),
+    )
+}
+
+/// The stacks of one usable size.
+struct Class {
+    size: usize,
+    /// Finished stacks ready for reuse, shared by all threads.
+    pooled: Vec<RawStack>,
+    /// Indexed by `RawStack::slab`; an unmapped slab leaves `None`.
+    slabs: Vec<Option<Slab>>,
+}
+
+impl Class {
+    fn new_slab_slots(&self, slot_len: usize) -> usize {
+        let mapped = self.slabs.iter().filter(|s| s.is_some()).count();
+        let grown = FIRST_SLAB_SLOTS << mapped.min(16);
+        grown
+            .min(MAX_SLAB_SLOTS)
+            .min(MAX_SLAB_BYTES / slot_len)
+            .max(1)
+    }
+
+    fn take(&mut self) -> io::Result<RawStack> {
+        if let Some(stack) = self.pooled.pop() {
+            return Ok(stack);
+        }
+        let size = self.size;
+        for (index, slab) in self.slabs.iter_mut().enumerate() {
+            let Some(slab) = slab else { continue };
+            if let Some(slot) = slab.take_slot()? {
+                slab.live += 1;
+                return Ok(RawStack::new(
+                    slab.slot_addr(slot) + slab.slot_len,
+                    size,
+                    index as u32,
+                    slot,
+                ));
+            }
+        }
+        let slot_len = size + sys::page_size();
+        let mut slab = Slab::new(slot_len, self.new_slab_slots(slot_len))?;
+        let Some(slot) = slab.take_slot()? else {
+            unreachable!("a new slab has a free slot");
+        };
+        slab.live += 1;
+        let index = match self.slabs.iter().position(Option::is_none) {
+            Some(index) => index,
+            None => {
+                self.slabs.push(None);
+                self.slabs.len() - 1
+            }
+        };
+        let top = slab.slot_addr(slot) + slot_len;
+        self.slabs[index] = Some(slab);
+        Ok(RawStack::new(top, size, index as u32, slot))
+    }
+
+    fn return_to_slab(&mut self, stack: RawStack) {
+        let Some(Some(slab)) = self.slabs.get_mut(stack.slab as usize) else {
+            unreachable!("a stack's slab stays mapped while the stack is out");
+        };
+        slab.live -= 1;
+        slab.warm.push(stack.slot);
+    }
+
+    /// Unmaps the slabs whose every slot is back (but one) and gives the pages of the other
+    /// slabs' warm slots back; returns how many warm slots it handled.
+    fn sweep(&mut self) -> usize {
+        let mut swept = 0;
+        // One empty slab stays mapped (its pages given back), so that a program that spawns in
+        // waves does not map and unmap a slab per wave.
+        let mut kept_one = false;
+        for entry in self.slabs.iter_mut() {
+            let Some(slab) = entry else { continue };
+            swept += slab.warm.len();
+            if slab.live == 0 && kept_one {
+                *entry = None;
+                continue;
+            }
+            kept_one |= slab.live == 0;
+            if !slab.warm.is_empty() {
+                slab.trim_warm();
+            }
+        }
+        swept
+    }
+}
+
+/// All classes and the shared pool's limit.
+pub(super) struct Slabs {
+    classes: Vec<Class>,
+    /// Most stacks the shared pool keeps, per class.
+    pool_limit: usize,
+    /// Slots returned to their slabs since the last sweep.
+    warm: usize,
+}
+
+static SLABS: Mutex<Slabs> = Mutex::new(Slabs {
+    classes: Vec::new(),
+    pool_limit: 1000,
+    warm: 0,
+});
+
+/// The global slabs. No user code runs under this lock, so poisoning cannot happen; if it did
+/// the state is still consistent (every update completes before any call that could fail).
+pub(super) fn lock() -> MutexGuard<'static, Slabs> {
+    SLABS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The global slabs unless another thread holds them.
+pub(super) fn try_lock() -> Option<MutexGuard<'static, Slabs>> {
+    match SLABS.try_lock() {
+        Ok(guard) => Some(guard),
+        Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => None,
+    }
+}
+
+impl Slabs {
+    fn class(&mut self, size: usize) -> &mut Class {
+        let index = match self.classes.iter().position(|c| c.size == size) {
+            Some(index) => index,
+            None => {
+                self.classes.push(Class {
+                    size,
+                    pooled: Vec::new(),
+                    slabs: Vec::new(),
+                });
+                self.classes.len() - 1
+            }
+        };
+        &mut self.classes[index]
+    }
+
+    /// A stack of `size` usable bytes: pooled, else a free or new slot.
+    pub(super) fn take(&mut self, size: usize) -> io::Result<RawStack> {
+        self.class(size).take()
+    }
+
+    /// Moves up to `n` pooled stacks of `size` into `out`.
+    pub(super) fn take_pooled(&mut self, size: usize, n: usize, out: &mut Vec<RawStack>) {
+        let pooled = &mut self.class(size).pooled;
+        let keep = pooled.len().saturating_sub(n);
+        out.extend(pooled.drain(keep..));
+    }
+
+    /// Takes finished stacks back: into the pool while it has room, else to their slabs.
+    pub(super) fn give(&mut self, stacks: impl IntoIterator<Item = RawStack>) {
+        let limit = self.pool_limit;
+        for stack in stacks {
+            let class = self.class(stack.size);
+            if class.pooled.len() < limit {
+                class.pooled.push(stack);
+            } else {
+                class.return_to_slab(stack);
+                self.warm += 1;
+            }
+        }
+        if self.warm >= SWEEP_WARM_SLOTS {
+            self.sweep();
+        }
+    }
+
+    /// Sets how many stacks the shared pool keeps per class; the excess goes back to the slabs.
+    pub(super) fn set_pool_limit(&mut self, limit: usize) {
+        self.pool_limit = limit;
+        for class in &mut self.classes {
+            while class.pooled.len() > limit {
+                let Some(stack) = class.pooled.pop() else {
+                    break;
+                };
+                class.return_to_slab(stack);
+                self.warm += 1;
+            }
+        }
+    }
+
+    /// Gives the memory of stacks that went back to their slabs to the kernel (see the module
+    /// docs); returns how many slots it handled.
+    pub(super) fn sweep(&mut self) -> usize {
+        self.warm = 0;
+        self.classes.iter_mut().map(Class::sweep).sum()
+    }
+
+    /// Whether a sweep has anything to do.
+    pub(super) fn has_warm(&self) -> bool {
+        self.warm > 0
+    }
+
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn usage(slabs: &Slabs) -> (usize, u32) {
+        let class = &slabs.classes[0];
+        let mapped = class.slabs.iter().flatten().count();
+        let live = class.slabs.iter().flatten().map(|s| s.live).sum();
+        (mapped, live)
+    }
+
+    /// A burst of stacks beyond the pool maps slabs that grow; once every stack is back, a
+    /// sweep unmaps all slabs but one and gives that one's pages back.
+    #[test]
+    fn a_sweep_unmaps_empty_slabs_and_releases_pages() {
+        let page = sys::page_size();
+        let size = 2 * page;
+        let mut slabs = Slabs {
+            classes: Vec::new(),
+            pool_limit: 0,
+            warm: 0,
+        };
+        let stacks: Vec<RawStack> = (0..300).map(|_| slabs.take(size).unwrap()).collect();
+        // 64 + 128 + 256 slots: three slabs.
+        assert_eq!(usage(&slabs), (3, 300));
+        for stack in &stacks {
+            // SAFETY: the top word of a usable stack we own.
+            unsafe { ((stack.top - 8) as *mut usize).write_volatile(0xabcd) };
+        }
+        slabs.give(stacks.iter().copied());
+        assert_eq!(usage(&slabs), (3, 0), "nothing is unmapped before a sweep");
+        assert_eq!(slabs.sweep(), 300);
+        assert_eq!(usage(&slabs), (1, 0), "one empty slab stays mapped");
+        let again = slabs.take(size).unwrap();
+        // SAFETY: as above; the kept slab's pages were given back, so they read zero.
+        assert_eq!(unsafe { ((again.top - 8) as *const usize).read_volatile() }, 0);
+        slabs.give([again]);
+    }
+
+    /// Stacks within the pool's limit stay pooled, and come back first.
+    #[test]
+    fn the_pool_keeps_stacks_up_to_its_limit() {
+        let size = 3 * sys::page_size();
+        let mut slabs = Slabs {
+            classes: Vec::new(),
+            pool_limit: 2,
+            warm: 0,
+        };
+        let stacks: Vec<RawStack> = (0..3).map(|_| slabs.take(size).unwrap()).collect();
+        slabs.give(stacks.iter().copied());
+        assert_eq!(slabs.classes[0].pooled.len(), 2);
+        assert_eq!(usage(&slabs), (1, 2), "the third went back to its slab");
+        let mut out = Vec::new();
+        slabs.take_pooled(size, 8, &mut out);
+        assert_eq!(out.len(), 2);
+        slabs.set_pool_limit(0);
+        slabs.give(out);
+        assert_eq!(usage(&slabs), (1, 0));
+    }
+}
