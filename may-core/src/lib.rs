@@ -11,7 +11,6 @@
 mod macros;
 
 mod blocking;
-mod config;
 pub mod coroutine;
 pub mod io;
 mod loom;
@@ -28,4 +27,4 @@ mod task;
 mod timer;
 pub(crate) mod wait;
 
-pub use config::{config, Config, ConfigError};
+pub use runtime::{config, Config, ConfigError};

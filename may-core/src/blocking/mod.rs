@@ -1,6 +1,7 @@
 //! A bounded thread pool for blocking work, so that it never stalls a worker.
 //!
-//! Jobs go to a FIFO queue served by a bounded number of threads (64, or `MAY_BLOCKING_THREADS`), started on demand; a thread
+//! Jobs go to a FIFO queue served by a bounded number of threads (`Config::blocking_threads`,
+//! 64 by default), started on demand; a thread
 //! idle for [`KEEP_ALIVE`] exits. The caller (a coroutine or a thread) waits on the job's
 //! completion through the one wait primitive, so a coroutine parks while its worker keeps
 //! running others. DNS resolution of the net types goes through [`run_scoped`].
@@ -11,20 +12,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use crate::coroutine::JoinHandle;
-use crate::wait::{CurrentWaiter, WaitList};
+use crate::task::cancel_point;
+use crate::wait::{self, OnCancel, Registered, WaitList};
 
 /// How long a pool thread waits for a job before it exits.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
-/// Default bound on pool threads; `MAY_BLOCKING_THREADS` overrides it.
-const DEFAULT_MAX_THREADS: usize = 64;
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
 struct Pool {
     state: Mutex<PoolState>,
     job_ready: Condvar,
-    max_threads: usize,
 }
 
 struct PoolState {
@@ -42,11 +40,6 @@ fn pool() -> &'static Pool {
             idle: 0,
         }),
         job_ready: Condvar::new(),
-        max_threads: std::env::var("MAY_BLOCKING_THREADS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .filter(|&n: &usize| n > 0)
-            .unwrap_or(DEFAULT_MAX_THREADS),
     })
 }
 
@@ -65,7 +58,7 @@ impl Pool {
             self.job_ready.notify_one();
             return Ok(());
         }
-        if state.threads < self.max_threads {
+        if state.threads < crate::runtime::config().blocking_threads() {
             state.threads += 1;
             let started = std::thread::Builder::new()
                 .name("may-blocking".into())
@@ -123,33 +116,35 @@ impl<R> Completion<R> {
         while self.waiters.notify_one() {}
     }
 
-    /// Waits until the job finished. With `cancellable`, a cancelled coroutine unwinds at once;
-    /// without it the wait ignores cancellation (the job may borrow the caller's stack) and the
-    /// cancellation is honoured afterwards.
-    fn wait(&self, cancellable: bool) -> std::thread::Result<R> {
-        while !self.done.load(Ordering::Acquire) {
-            let me = CurrentWaiter::get();
-            me.waiter().reset();
-            self.waiters.register(me.registration(), 0);
-            if self.done.load(Ordering::Acquire) {
-                self.waiters.unregister(&me);
-                break;
-            }
-            if cancellable {
-                let sel = me.wait_until(None);
-                self.waiters.unregister(&me);
-                crate::coroutine::unwind_if_selected_cancel(sel);
-            } else {
-                // A raw park: a cancellation only unparks us spuriously here.
-                crate::coroutine::park_until(None);
-                self.waiters.unregister(&me);
-            }
+    /// Waits until the job finished. With [`OnCancel::Unwind`] a cancelled task unwinds at
+    /// once; with [`OnCancel::Defer`] the wait ignores cancellation (the job may borrow the
+    /// caller's stack) and the cancellation is honoured once the job is done.
+    fn wait(&self, on_cancel: OnCancel) -> std::thread::Result<R> {
+        let waited = wait::wait(
+            None,
+            on_cancel,
+            |me| {
+                if self.done.load(Ordering::Acquire) {
+                    return Registered::Done(());
+                }
+                self.waiters.register(me.registration(), 0);
+                if self.done.load(Ordering::Acquire) {
+                    self.waiters.unregister(me);
+                    return Registered::Done(());
+                }
+                Registered::Waiting
+            },
+            |me, _| {
+                self.waiters.unregister(me);
+                self.done.load(Ordering::Acquire).then_some(())
+            },
+        );
+        if waited.is_err() {
+            unreachable!("a wait without a deadline does not time out");
         }
         let taken = self.result.lock().unwrap_or_else(|e| e.into_inner()).take();
-        if !cancellable {
-            if let Some(co) = crate::coroutine::current_inner() {
-                crate::coroutine::unwind_if_cancelled(&co);
-            }
+        if on_cancel == OnCancel::Defer {
+            cancel_point();
         }
         match taken {
             Some(result) => result,
@@ -180,7 +175,7 @@ where
     if let Err(job) = pool().submit(job) {
         job();
     }
-    completion.wait(true)
+    completion.wait(OnCancel::Unwind)
 }
 
 /// Runs `f`, which may borrow from the caller, on the pool and waits for it to finish even if
@@ -196,7 +191,7 @@ where
     let job: Box<dyn FnOnce() + Send + 'a> = Box::new(move || {
         theirs.finish(panic::catch_unwind(AssertUnwindSafe(f)));
     });
-    // SAFETY: the job borrows data living for 'a; `wait(false)` below returns only after the
+    // SAFETY: the job borrows data living for 'a; `wait(OnCancel::Defer)` below returns only after the
     // job has run to completion (its `finish` is the last thing it does with borrowed data,
     // and the completion itself is kept alive by the job's own `Arc`), and it does not unwind
     // before then, not even on cancellation. So the borrows outlive every use.
@@ -204,32 +199,8 @@ where
     if let Err(job) = pool().submit(job) {
         job();
     }
-    match completion.wait(false) {
+    match completion.wait(OnCancel::Defer) {
         Ok(value) => value,
         Err(payload) => panic::resume_unwind(payload),
     }
-}
-
-/// Runs blocking work (file I/O, a C library call, CPU-heavy hashing) on the runtime's bounded
-/// thread pool and returns a handle to its result. Joining from a coroutine parks the coroutine;
-/// its worker keeps running others.
-///
-/// The work runs in a coroutine that waits for the pool thread; a panic in `f` makes `join`
-/// return an error carrying the payload. Cancelling that coroutine stops the wait, not `f`.
-///
-/// ```
-/// use may_core::coroutine;
-///
-/// let handle = coroutine::spawn_blocking(|| std::fs::read_to_string("/proc/self/stat").is_ok());
-/// assert!(handle.join().unwrap());
-/// ```
-pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    crate::coroutine::spawn(move || match run(f) {
-        Ok(value) => value,
-        Err(payload) => panic::resume_unwind(payload),
-    })
 }

@@ -1,11 +1,9 @@
 //! `Coroutine`: a cheap, clonable handle to a coroutine, and its id.
 
 use std::fmt;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::inner::{CoInner, NOT_MEASURED};
-use crate::wait::Selected;
+use crate::task::Task;
 
 /// A unique identifier of a coroutine within the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,52 +34,49 @@ impl fmt::Display for CoroutineId {
 /// ```
 #[derive(Clone)]
 pub struct Coroutine {
-    inner: Arc<CoInner>,
+    task: Arc<Task>,
 }
 
 impl Coroutine {
-    pub(crate) fn from_inner(inner: Arc<CoInner>) -> Coroutine {
-        Coroutine { inner }
+    pub(crate) fn from_task(task: Arc<Task>) -> Coroutine {
+        Coroutine { task }
     }
 
-    pub(crate) fn inner(&self) -> &Arc<CoInner> {
-        &self.inner
+    pub(crate) fn task(&self) -> &Arc<Task> {
+        &self.task
     }
 
     /// The coroutine's unique id.
     pub fn id(&self) -> CoroutineId {
-        CoroutineId(self.inner.id)
+        CoroutineId(self.task.id)
     }
 
     /// The name given with [`Builder::name`](super::Builder::name), if any.
     pub fn name(&self) -> Option<&str> {
-        self.inner.name.as_deref()
+        self.task.name.as_deref()
     }
 
     /// The usable size of the coroutine's stack, in bytes (whole pages).
     pub fn stack_size(&self) -> usize {
-        self.inner.stack_size
+        self.task.stack_size
     }
 
     /// Bytes of stack the coroutine used, once it has finished, if it was spawned with
     /// [`Builder::measure_stack`](super::Builder::measure_stack).
     pub fn stack_used(&self) -> Option<usize> {
-        match self.inner.stack_used.load(Ordering::Acquire) {
-            NOT_MEASURED => None,
-            used => Some(used),
-        }
+        self.task.stack_used()
     }
 
     /// Whether the coroutine has finished (returned, panicked or was cancelled).
     pub fn is_done(&self) -> bool {
-        self.inner.done.load(Ordering::Acquire)
+        self.task.is_done()
     }
 
     /// Makes the coroutine's park token available, waking it if it is blocked in
     /// [`park`](super::park) or [`park_timeout`](super::park_timeout). Like
     /// `std::thread::Thread::unpark`, an unpark before the park makes the park return at once.
     pub fn unpark(&self) {
-        self.inner.unpark();
+        self.task.unpark();
     }
 
     /// Cancels the coroutine: if it is blocked (sleep, park, channel, lock, join, socket, ...)
@@ -90,26 +85,19 @@ impl Coroutine {
     /// error with [`JoinError::is_cancelled`](super::JoinError::is_cancelled). Cancelling a
     /// finished coroutine does nothing; while it unwinds it is not cancelled again.
     pub fn cancel(&self) {
-        if !self.inner.request_cancel() {
-            return;
-        }
-        // If it is in a wait of the wait primitive, complete that wait with `Cancelled`; if not
-        // (it runs, or sits in `park`), the flag is seen at its next blocking call and the
-        // token below ends a `park`. Either way, wake it.
-        let _ = self.inner.waiter.try_select(Selected::Cancelled);
-        self.inner.unpark();
+        self.task.cancel();
     }
 }
 
 impl fmt::Debug for Coroutine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.inner, f)
+        fmt::Debug::fmt(&*self.task, f)
     }
 }
 
 impl PartialEq for Coroutine {
     fn eq(&self, other: &Coroutine) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        Arc::ptr_eq(&self.task, &other.task)
     }
 }
 

@@ -1,106 +1,99 @@
-//! Joining a coroutine: `JoinHandle`, `JoinError` and the packet the result travels in.
+//! Joining a coroutine: `JoinHandle`, `JoinError`, and the waits for a coroutine to finish.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use super::handle::Coroutine;
-use super::inner::CoInner;
-use super::Cancelled;
-use crate::wait::{CurrentWaiter, OnCancel, Selected};
+use crate::task::{Cancelled, Selected, Task};
+use crate::wait::{self, OnCancel, Registered};
 
-/// Where a coroutine leaves its result for its joiner.
-pub(crate) struct Packet<T> {
-    /// # Invariant
-    /// Written once by the coroutine before its `done` flag is set (release), read only by the
-    /// joiner after it saw `done` (acquire).
-    result: UnsafeCell<Option<std::thread::Result<T>>>,
-    /// Set when a scoped coroutine's packet is dropped holding an unobserved panic.
-    scope_panicked: Option<Arc<AtomicBool>>,
+/// Where a joiner takes a finished coroutine's result from (see `builder::Spawned`).
+pub(crate) trait Outcome<T>: Send + Sync {
+    /// The result, once; `None` if taken already. Called after the coroutine is done.
+    fn take(&self) -> Option<std::thread::Result<T>>;
 }
 
-// SAFETY: access to `result` is serialised by the coroutine's `done` flag (see the invariant);
-// `T: Send` because the value crosses from the coroutine to the joiner.
-unsafe impl<T: Send> Sync for Packet<T> {}
-
-impl<T> Packet<T> {
-    pub(crate) fn new(scope_panicked: Option<Arc<AtomicBool>>) -> Packet<T> {
-        Packet {
-            result: UnsafeCell::new(None),
-            scope_panicked,
-        }
-    }
-
-    /// Stores the coroutine's result. Called once, by the coroutine, before it finishes.
-    pub(crate) fn set(&self, result: std::thread::Result<T>) {
-        // SAFETY: the joiner does not read before `done` is set, which happens after this.
-        unsafe { *self.result.get() = Some(result) };
-    }
-
-    fn take(&self) -> Option<std::thread::Result<T>> {
-        // SAFETY: called by the joiner after observing `done` (acquire), so the write is
-        // visible and the coroutine no longer touches the slot.
-        unsafe { (*self.result.get()).take() }
-    }
-}
-
-impl<T> Drop for Packet<T> {
-    fn drop(&mut self) {
-        if let Some(flag) = &self.scope_panicked {
-            // A cancelled scoped coroutine (a losing `select!` branch, a scope unwinding) did
-            // not fail; only a panic nobody observed makes the scope panic.
-            if matches!(self.result.get_mut(), Some(Err(p)) if !p.is::<Cancelled>()) {
-                flag.store(true, Ordering::Release);
-            }
-        }
-    }
-}
-
-/// Waits until the coroutine has finished (from a coroutine or a thread). A cancelled waiter
-/// unwinds.
-// Inlined into `join`: one frame less to return through after the switch (see
-// `WaiterRef::wait_until`).
+/// Waits until the task has finished (from a coroutine or a thread). A cancelled waiter
+/// unwinds (with [`OnCancel::Unwind`]); with [`OnCancel::Defer`] it returns `false` early when a
+/// cancellation of the waiting coroutine is pending or arrives, so that the caller can pass it
+/// on (cancel what it waits for) and wait again, and the cancellation stays pending.
+// Inlined into `join`: one frame less to return through after the switch (see `wait::wait`).
 #[inline(always)]
-pub(crate) fn wait_done(co: &Arc<CoInner>) {
-    while !co.done.load(Ordering::Acquire) {
-        let sel = wait_done_once(co, OnCancel::Unwind);
-        crate::coroutine::unwind_if_selected_cancel(sel);
+pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
+    if task.is_done() {
+        return true;
+    }
+    let watch_cancel = on_cancel == OnCancel::Defer;
+    let waited = wait::wait(
+        None,
+        on_cancel,
+        |me| {
+            if watch_cancel && crate::task::is_cancel_pending() {
+                return Registered::Done(false);
+            }
+            task.joiners.register(me.registration());
+            if task.is_done() {
+                task.joiners.unregister(me);
+                return Registered::Done(true);
+            }
+            Registered::Waiting
+        },
+        |me, sel| {
+            // Selected by `Joiners::notify_all`, which took every entry out: nothing to remove.
+            if sel != Selected::Operation(0) {
+                task.joiners.unregister(me);
+            }
+            if task.is_done() {
+                Some(true)
+            } else if watch_cancel && sel == Selected::Cancelled {
+                Some(false)
+            } else {
+                None
+            }
+        },
+    );
+    match waited {
+        Ok(done) => done,
+        Err(_) => unreachable!("a wait without a deadline does not time out"),
     }
 }
 
-/// Waits until the coroutine has finished without unwinding when the waiter is cancelled. With
-/// `watch_cancel`, returns `false` as soon as a cancellation of the waiting coroutine is pending
-/// (or arrives), so that the caller can pass it on (cancel what it waits for) and wait again
-/// with `watch_cancel` off; the cancellation stays pending either way.
-pub(crate) fn wait_done_deferring_cancel(co: &Arc<CoInner>, watch_cancel: bool) -> bool {
-    while !co.done.load(Ordering::Acquire) {
-        if watch_cancel && crate::coroutine::is_cancel_pending() {
-            return false;
-        }
-        wait_done_once(co, OnCancel::Defer);
+/// Waits until the task has finished without ever unwinding for a cancellation of the waiter;
+/// returns `false` as soon as one is pending (see [`wait_done`]) unless `watch_cancel` is off.
+pub(crate) fn wait_done_deferring_cancel(task: &Task, watch_cancel: bool) -> bool {
+    if watch_cancel {
+        return wait_done(task, OnCancel::Defer);
+    }
+    while !task.is_done() {
+        wait_done_ignoring_cancel(task);
     }
     true
 }
 
-/// One registration and park on the join list; returns how the wait ended.
-#[inline(always)]
-fn wait_done_once(co: &Arc<CoInner>, on_cancel: OnCancel) -> Selected {
-    let me = CurrentWaiter::get();
-    me.waiter().reset();
-    co.join_list.register(me.registration());
-    if co.done.load(Ordering::Acquire) {
-        co.join_list.unregister(&me);
-        return Selected::Operation(0);
+/// One wait for `task` with cancellation deferred and not watched.
+fn wait_done_ignoring_cancel(task: &Task) {
+    let waited = wait::wait(
+        None,
+        OnCancel::Defer,
+        |me| {
+            task.joiners.register(me.registration());
+            if task.is_done() {
+                task.joiners.unregister(me);
+                return Registered::Done(());
+            }
+            Registered::Waiting
+        },
+        |me, sel| {
+            if sel != Selected::Operation(0) {
+                task.joiners.unregister(me);
+            }
+            task.is_done().then_some(())
+        },
+    );
+    if waited.is_err() {
+        unreachable!("a wait without a deadline does not time out");
     }
-    let sel = me.wait_until_with(None::<Instant>, on_cancel);
-    // Selected by `Joiners::notify_all`, which took every entry out: nothing to remove.
-    if sel != Selected::Operation(0) {
-        co.join_list.unregister(&me);
-    }
-    sel
 }
 
 /// An owned permission to join a coroutine and take its result.
@@ -108,19 +101,25 @@ fn wait_done_once(co: &Arc<CoInner>, on_cancel: OnCancel) -> Selected {
 /// Dropping the handle detaches the coroutine: it keeps running.
 pub struct JoinHandle<T> {
     co: Coroutine,
-    packet: Arc<Packet<T>>,
+    outcome: Arc<dyn Outcome<T>>,
+}
+
+impl<T: Send + 'static> JoinHandle<T> {
+    pub(crate) fn new<O: Outcome<T> + 'static>(co: Coroutine, outcome: Arc<O>) -> JoinHandle<T> {
+        JoinHandle { co, outcome }
+    }
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(co: Coroutine, packet: Arc<Packet<T>>) -> JoinHandle<T> {
-        JoinHandle { co, packet }
+    pub(crate) fn from_outcome(co: Coroutine, outcome: Arc<dyn Outcome<T>>) -> JoinHandle<T> {
+        JoinHandle { co, outcome }
     }
 
     /// Waits for the coroutine to finish and returns its result: `Err` if it panicked (with the
     /// payload) or was cancelled. Parks the calling coroutine (or thread) while waiting.
     pub fn join(self) -> Result<T, JoinError> {
-        wait_done(self.co.inner());
-        match self.packet.take() {
+        wait_done(self.co.task(), OnCancel::Unwind);
+        match self.outcome.take() {
             Some(Ok(value)) => Ok(value),
             Some(Err(payload)) => Err(JoinError::from_payload(payload)),
             None => Err(JoinError {

@@ -25,29 +25,25 @@ impl<T: 'static> LocalKey<T> {
     where
         F: FnOnce(&T) -> R,
     {
-        let Some(co) = super::current_inner() else {
+        let Some(task) = crate::task::current() else {
             return (self.thread_key)().with(f);
         };
         let key = self as *const LocalKey<T> as usize;
-        let value: *const T = {
-            // SAFETY: only the coroutine itself touches its locals, on its home worker, and no
-            // other borrow of the map is alive: `clear_locals` and other `with` calls release
-            // theirs before running user code.
-            let locals = unsafe { &mut *co.locals.get() };
-            match locals.iter().find(|(k, _)| *k == key) {
-                Some((_, boxed)) => downcast(boxed),
-                None => std::ptr::null(),
+        let found: Option<*const T> = task.with_locals(|locals| {
+            locals
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, boxed)| downcast(boxed))
+        });
+        let value = match found {
+            Some(value) => value,
+            None => {
+                // `init` may itself access coroutine-locals, so no borrow is held while it runs.
+                let boxed: Box<dyn Any> = Box::new((self.init)());
+                let ptr = downcast(&boxed);
+                task.with_locals(|locals| locals.push((key, boxed)));
+                ptr
             }
-        };
-        let value = if value.is_null() {
-            // `init` may itself access coroutine-locals, so no borrow is held while it runs.
-            let boxed: Box<dyn Any> = Box::new((self.init)());
-            let ptr = downcast(&boxed);
-            // SAFETY: as above; the borrow is released before `f` runs.
-            unsafe { (*co.locals.get()).push((key, boxed)) };
-            ptr
-        } else {
-            value
         };
         // SAFETY: the value is boxed, so its address survives pushes to the map, and it is only
         // dropped by `clear_locals` when the coroutine finishes, after every `with` returned.

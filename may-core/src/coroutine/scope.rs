@@ -84,11 +84,7 @@ where
         }
         Ok(value) => {
             if after_join == AfterJoin::ReRaiseCancel {
-                super::with_current(|co| {
-                    if let Some(co) = co {
-                        super::unwind_if_cancelled(co);
-                    }
-                });
+                crate::task::cancel_point();
             }
             value
         }
@@ -113,11 +109,11 @@ impl Scope<'_, '_> {
             let mut cancelled = false;
             for child in &batch {
                 loop {
-                    if !cancelled && (cancel_all || super::is_cancel_pending()) {
+                    if !cancelled && (cancel_all || crate::task::is_cancel_pending()) {
                         batch.iter().for_each(Coroutine::cancel);
                         cancelled = true;
                     }
-                    if wait_done_deferring_cancel(child.inner(), !cancelled) {
+                    if wait_done_deferring_cancel(child.task(), !cancelled) {
                         break;
                     }
                 }

@@ -1,7 +1,7 @@
 //! `Io<S>`: a non-blocking descriptor plus its registration, and the loop every blocking
 //! operation on it runs.
 //!
-//! In a coroutine an operation tries the syscall while its direction is marked ready; on
+//! In a task an operation tries the syscall while its direction is marked ready; on
 //! `WouldBlock` it clears the readiness and waits on the direction's wait list, with the
 //! operation's timeout as deadline. On a plain thread it tries the syscall and waits in
 //! `poll(2)` on that one descriptor, which is the blocking behaviour of `std`.
@@ -11,15 +11,15 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Direction, Registration, ScheduledIo};
-use crate::wait::{CurrentWaiter, Selected};
+use super::{Direction, IoRegistration, ScheduledIo};
+use crate::wait::{self, OnCancel, Registered, Selected, TimedOut};
 
 /// A non-blocking descriptor of type `S` driven by the reactor.
 ///
 /// Field order matters: `reg` is dropped (deregistered) before `inner` closes the descriptor.
 #[derive(Debug)]
 pub(crate) struct Io<S: AsRawFd> {
-    reg: Registration,
+    reg: IoRegistration,
     inner: S,
     /// Read timeout in nanoseconds; 0 means none.
     read_timeout: AtomicU64,
@@ -33,7 +33,7 @@ impl<S: AsRawFd> Io<S> {
     /// Wraps `inner`, whose descriptor must already be in non-blocking mode.
     pub(crate) fn new(inner: S) -> Io<S> {
         Io {
-            reg: Registration::new(inner.as_raw_fd()),
+            reg: IoRegistration::new(inner.as_raw_fd()),
             inner,
             read_timeout: AtomicU64::new(0),
             write_timeout: AtomicU64::new(0),
@@ -142,7 +142,7 @@ impl<S: AsRawFd> Io<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> io::Result<R> {
-        if !crate::coroutine::is_coroutine() {
+        if !crate::task::in_task() {
             return self.thread_op(dir, deadline, timeout_kind, op);
         }
         let sched = self.reg.io();
@@ -176,7 +176,7 @@ impl<S: AsRawFd> Io<S> {
         }
     }
 
-    /// Parks the running coroutine until `dir` is marked ready (or spuriously).
+    /// Parks the running task until `dir` is marked ready (or spuriously).
     fn wait(
         &self,
         sched: &ScheduledIo,
@@ -185,29 +185,25 @@ impl<S: AsRawFd> Io<S> {
         timeout_kind: io::ErrorKind,
     ) -> io::Result<()> {
         let list = sched.waiters(dir);
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        list.register(me.registration(), 0);
-        if ScheduledIo::is_ready(sched.state(), dir) {
-            list.unregister(&me);
-            // Either we close our own wait here, or someone selected it first; the reactor
-            // wakes every waiter of a direction, so there is nothing to pass on, but a
-            // cancellation that won must still be honoured.
-            if let Err(sel) = me.waiter().try_select(Selected::Operation(0)) {
-                crate::coroutine::unwind_if_selected_cancel(sel);
-            }
-            return Ok(());
-        }
-        let sel = me.wait_until(deadline);
-        list.unregister(&me);
-        match sel {
-            Selected::Cancelled => {
-                crate::coroutine::unwind_if_selected_cancel(sel);
-                Ok(())
-            }
-            Selected::TimedOut => Err(io::Error::new(timeout_kind, "operation timed out")),
-            _ => Ok(()),
-        }
+        wait::wait(
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                list.register(me.registration(), 0);
+                if ScheduledIo::is_ready(sched.state(), dir) {
+                    // An event came in meanwhile. The dispatcher wakes every waiter of a
+                    // direction, so there is nothing to pass on.
+                    list.unregister(me);
+                    return Registered::Done(());
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                list.unregister(me);
+                matches!(sel, Selected::Operation(_)).then_some(())
+            },
+        )
+        .map_err(|TimedOut| io::Error::new(timeout_kind, "operation timed out"))
     }
 
     /// The plain-thread version: the syscall, then `poll(2)` on `WouldBlock`.

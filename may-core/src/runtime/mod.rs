@@ -1,39 +1,22 @@
-//! Observability of the running runtime.
+//! The runtime as a whole: its configuration, its start on first use, and what it reports.
+//!
+//! This floor sits right above the scheduler: it starts it with the configured worker count and
+//! hands the pool capacity to the stack allocator. Everything that spawns (the public
+//! `coroutine` layer) comes through here.
 
-use std::sync::atomic::Ordering;
+mod config;
+mod metrics;
 
-/// A snapshot of the runtime's counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Metrics {
-    /// Worker threads (0 while the runtime has not started).
-    pub workers: usize,
-    /// Coroutines spawned since start.
-    pub spawned: usize,
-    /// Coroutines that finished since start.
-    pub finished: usize,
-    /// Coroutines alive now (spawned and not finished).
-    pub alive: usize,
-}
+pub use config::{config, Config, ConfigError};
+pub use metrics::{metrics, Metrics};
 
-/// The runtime's counters now. Does not start the runtime.
-///
-/// ```
-/// let before = may_core::runtime::metrics();
-/// may_core::coroutine::spawn(|| ()).join().unwrap();
-/// let after = may_core::runtime::metrics();
-/// assert!(after.finished > before.finished);
-/// ```
-pub fn metrics() -> Metrics {
-    let Some(rt) = crate::scheduler::try_runtime() else {
-        return Metrics::default();
-    };
-    let spawned = rt.spawned.load(Ordering::Relaxed);
-    let finished = rt.finished.load(Ordering::Relaxed);
-    Metrics {
-        workers: rt.workers.len(),
-        spawned,
-        finished,
-        alive: spawned.saturating_sub(finished),
-    }
+use crate::scheduler::{self, Params};
+
+/// The scheduler, started on first use with the configuration.
+pub(crate) fn scheduler() -> &'static scheduler::Runtime {
+    scheduler::start(|| {
+        let workers = config().freeze();
+        config().apply_pool_capacity();
+        Params { workers }
+    })
 }

@@ -1,77 +1,117 @@
-//! The scheduler: the worker threads, their queues, and how coroutines move between them.
+//! The scheduler: the worker threads, their queues, and how tasks move between them.
 //!
-//! Each worker owns a stealable deque of coroutines that have **not started yet**, a local
-//! ready queue of started coroutines, a remote queue (with a `mio::Waker`) for wakes coming from
-//! other threads, a `mio::Poll` it sleeps in and a timer heap. Idle workers steal
-//! only not-yet-started coroutines; a started coroutine always resumes on the worker that
-//! started it, which is what makes `thread_local!` and `!Send` values held across a blocking
-//! call sound (see docs/architecture.md).
+//! Each worker owns a stealable deque of tasks that have **not started yet**, a local ready
+//! queue of started tasks, a remote queue for wake-ups coming from other threads, its I/O driver
+//! (it sleeps in the driver's poll) and its timers. Idle workers steal only tasks that have not
+//! started; a started task always resumes on the worker that started it, which is what makes
+//! `thread_local!` and `!Send` values held across a blocking call sound (see
+//! docs/architecture.md).
+//!
+//! The task core knows nothing of this: the scheduler installs itself as the core's
+//! [`Schedule`], and runs tasks with `Task::run`.
 
 mod worker;
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
 
 use crossbeam_deque::{Injector, Stealer};
 use crossbeam_queue::SegQueue;
+use crossbeam_utils::CachePadded;
 
-use crate::coroutine::CoInner;
-use crate::timer::TimerKey;
-
-pub(crate) use worker::local;
+use crate::reactor::{Driver, DriverHandle};
+use crate::task::{Schedule, Task};
 
 /// What other threads may touch of a worker.
 pub(crate) struct WorkerShared {
-    stealer: Stealer<Arc<CoInner>>,
-    /// Started coroutines woken from other threads, waiting to be moved to the ready queue.
-    remote: SegQueue<Arc<CoInner>>,
-    waker: mio::Waker,
-    /// Set while the worker is (about to be) blocked in `poll`; whoever clears it wakes it.
+    stealer: Stealer<Arc<Task>>,
+    /// Started tasks woken from other threads, waiting to be moved to the ready queue.
+    remote: SegQueue<Arc<Task>>,
+    driver: Arc<DriverHandle>,
+    /// Set while the worker is (about to be) blocked in its driver's poll; whoever clears it
+    /// wakes it.
     sleeping: AtomicBool,
-    /// Registers I/O sources with this worker's `Poll`.
-    pub(crate) registry: mio::Registry,
+    /// Counters, summed on read (see `Runtime::counts`).
+    counters: CachePadded<Counters>,
 }
 
-/// The running runtime: its workers and the queue for spawns from outside them.
-pub(crate) struct Runtime {
-    pub(crate) workers: Box<[WorkerShared]>,
-    injector: Injector<Arc<CoInner>>,
-    /// Number of workers sleeping (or about to sleep) in `poll`.
-    idle: AtomicUsize,
+/// Per-worker counters, written by their worker only (relaxed), read by anyone.
+#[derive(Default)]
+pub(crate) struct Counters {
+    /// Tasks spawned by tasks of this worker.
     pub(crate) spawned: AtomicUsize,
+    /// Tasks that finished on this worker.
     pub(crate) finished: AtomicUsize,
+}
+
+/// How many workers to start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params {
+    pub(crate) workers: usize,
+}
+
+/// The running scheduler: its workers and the queue for spawns from outside them.
+pub(crate) struct Runtime {
+    workers: Box<[WorkerShared]>,
+    injector: Injector<Arc<Task>>,
+    /// Number of workers sleeping (or about to sleep) in their driver's poll.
+    idle: AtomicUsize,
+    /// Tasks spawned from threads that are not workers.
+    spawned_outside: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 
-/// The runtime, started on first use with the configured number of workers.
-pub(crate) fn runtime() -> &'static Runtime {
-    RUNTIME.get_or_init(start)
+/// The installed [`Schedule`]: it forwards to the runtime, which exists once any task runs.
+struct Hook;
+
+impl Schedule for Hook {
+    #[inline]
+    fn schedule(&self, task: Arc<Task>) {
+        RUNTIME.wait().schedule(task);
+    }
 }
 
-/// The runtime if it has been started.
+static HOOK: Hook = Hook;
+
+/// Starts the scheduler with `params`, once; later calls return the running one.
+pub(crate) fn start(params: impl FnOnce() -> Params) -> &'static Runtime {
+    RUNTIME.get_or_init(|| build(params()))
+}
+
+/// The scheduler if it has been started.
 pub(crate) fn try_runtime() -> Option<&'static Runtime> {
     RUNTIME.get()
 }
 
-fn start() -> Runtime {
-    let count = crate::config().freeze();
-    crate::config().apply_pool_capacity();
+fn build(params: Params) -> Runtime {
+    crate::task::install_scheduler(&HOOK);
     if let Err(err) = crate::task::overflow::install() {
         log::warn!("may: cannot install the stack-overflow handler: {err}");
     }
+    let count = params.workers.max(1);
     let mut shared = Vec::with_capacity(count);
-    let mut locals = Vec::with_capacity(count);
+    let mut parts = Vec::with_capacity(count);
     for index in 0..count {
-        let (worker_shared, parts) = match worker::create(index) {
-            Ok(pair) => pair,
-            Err(err) => panic!("may: cannot create worker {index}: {err}"),
+        let driver = match Driver::new() {
+            Ok(driver) => driver,
+            Err(err) => panic!("may: cannot create the I/O driver of worker {index}: {err}"),
         };
-        shared.push(worker_shared);
-        locals.push(parts);
+        let deque = crossbeam_deque::Worker::new_fifo();
+        shared.push(WorkerShared {
+            stealer: deque.stealer(),
+            remote: SegQueue::new(),
+            driver: Arc::clone(driver.handle()),
+            sleeping: AtomicBool::new(false),
+            counters: CachePadded::new(Counters::default()),
+        });
+        parts.push(worker::Parts {
+            index,
+            deque,
+            driver,
+        });
     }
-    for parts in locals {
+    for parts in parts {
         let index = parts.index;
         let spawned = std::thread::Builder::new()
             .name(format!("may-worker-{index}"))
@@ -84,55 +124,51 @@ fn start() -> Runtime {
         workers: shared.into_boxed_slice(),
         injector: Injector::new(),
         idle: AtomicUsize::new(0),
-        spawned: AtomicUsize::new(0),
-        finished: AtomicUsize::new(0),
-    }
-}
-
-/// Hands a new (not yet started) coroutine to the scheduler.
-pub(crate) fn submit(co: Arc<CoInner>) {
-    let rt = runtime();
-    rt.spawned.fetch_add(1, Ordering::Relaxed);
-    let stealable = match local() {
-        Some(local) => local.push_new(co),
-        None => {
-            rt.injector.push(co);
-            true
-        }
-    };
-    if stealable {
-        rt.wake_idle_worker();
-    }
-}
-
-/// Queues a started coroutine to be resumed on its home worker.
-pub(crate) fn schedule(co: Arc<CoInner>) {
-    let home = co.home.load(Ordering::Acquire);
-    if let Some(local) = local() {
-        if local.index == home {
-            local.push_ready(co);
-            return;
-        }
-    }
-    let rt = runtime();
-    let worker = &rt.workers[home];
-    worker.remote.push(co);
-    fence(Ordering::SeqCst);
-    // A worker that is awake needs no wake-up: read before paying for the swap.
-    if worker.sleeping.load(Ordering::SeqCst) && worker.sleeping.swap(false, Ordering::SeqCst) {
-        wake(worker);
-    }
-}
-
-fn wake(worker: &WorkerShared) {
-    if let Err(err) = worker.waker.wake() {
-        // The eventfd write only fails if the descriptor is gone; the worker then still wakes
-        // at its next timer, so report instead of crashing the waker.
-        log::error!("may: failed to wake a worker: {err}");
+        spawned_outside: AtomicUsize::new(0),
     }
 }
 
 impl Runtime {
+    /// Hands a new (not yet started) task to the scheduler.
+    pub(crate) fn submit(&self, task: Arc<Task>) {
+        let stealable = match worker::local() {
+            Some(local) => {
+                self.workers[local.index]
+                    .counters
+                    .spawned
+                    .fetch_add(1, Ordering::Relaxed);
+                local.push_new(task)
+            }
+            None => {
+                self.spawned_outside.fetch_add(1, Ordering::Relaxed);
+                self.injector.push(task);
+                true
+            }
+        };
+        if stealable {
+            self.wake_idle_worker();
+        }
+    }
+
+    /// Queues a started task to be resumed on its home worker.
+    #[inline]
+    fn schedule(&self, task: Arc<Task>) {
+        let home = task.home.load(Ordering::Acquire);
+        if let Some(local) = worker::local() {
+            if local.index == home {
+                local.push_ready(task);
+                return;
+            }
+        }
+        let worker = &self.workers[home];
+        worker.remote.push(task);
+        fence(Ordering::SeqCst);
+        // A worker that is awake needs no wake-up: read before paying for the swap.
+        if worker.sleeping.load(Ordering::SeqCst) && worker.sleeping.swap(false, Ordering::SeqCst) {
+            worker.driver.wake();
+        }
+    }
+
     /// Wakes one sleeping worker, if any, so that it can steal new work.
     fn wake_idle_worker(&self) {
         fence(Ordering::SeqCst);
@@ -143,13 +179,13 @@ impl Runtime {
             if worker.sleeping.load(Ordering::Relaxed)
                 && worker.sleeping.swap(false, Ordering::SeqCst)
             {
-                wake(worker);
+                worker.driver.wake();
                 return;
             }
         }
     }
 
-    /// Whether new coroutines wait anywhere that `thief` could take them from.
+    /// Whether new tasks wait anywhere that `thief` could take them from.
     fn has_stealable_work(&self, thief: usize) -> bool {
         !self.injector.is_empty()
             || self
@@ -158,24 +194,20 @@ impl Runtime {
                 .enumerate()
                 .any(|(i, w)| i != thief && !w.stealer.is_empty())
     }
-}
 
-/// Arms a timer that unparks `co` at `deadline`. Must be called on `co`'s home worker.
-pub(crate) fn add_timer(deadline: Instant, co: Arc<CoInner>) -> TimerKey {
-    match local() {
-        Some(local) => local.timers.borrow_mut().insert(deadline, co),
-        None => unreachable!("coroutine timers are armed on the coroutine's own worker"),
+    /// The number of workers.
+    pub(crate) fn workers(&self) -> usize {
+        self.workers.len()
     }
-}
 
-/// Disarms a timer armed with [`add_timer`] on this worker.
-pub(crate) fn remove_timer(key: TimerKey) {
-    if let Some(local) = local() {
-        local.timers.borrow_mut().remove(key);
+    /// Tasks spawned and finished since start, summed over the workers.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let mut spawned = self.spawned_outside.load(Ordering::Relaxed);
+        let mut finished = 0;
+        for worker in self.workers.iter() {
+            spawned += worker.counters.spawned.load(Ordering::Relaxed);
+            finished += worker.counters.finished.load(Ordering::Relaxed);
+        }
+        (spawned, finished)
     }
-}
-
-/// Dispatches an I/O readiness event polled by a worker to the reactor.
-pub(crate) fn io_event(event: &mio::event::Event) {
-    crate::reactor::dispatch(event);
 }

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use super::error::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
 use super::handle::{MsgBuf, Registration, SelectHandle, Token};
 use super::selected::SelectedOperation;
-use crate::coroutine::unwind_if_selected_cancel;
 use crate::sync::mpmc::{Receiver, Sender};
+use crate::task::unwind_if_selected_cancel;
 use crate::wait::{Selected, WaiterRef};
 
 #[derive(Clone, Copy)]

@@ -9,9 +9,10 @@
 //! generation still needs `n` live participants; if the generation had already completed, it
 //! just unwinds.
 
+use std::cell::Cell;
 use std::fmt;
 
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const RELEASE: usize = 0;
 
@@ -78,37 +79,52 @@ impl Barrier {
     ///
     /// A coroutine cancelled while waiting withdraws its arrival and unwinds.
     pub fn wait(&self) -> BarrierWaitResult {
-        let mut st = self.state();
-        let generation = st.generation;
-        st.arrived += 1;
-        if st.arrived >= self.n {
-            st.arrived = 0;
-            st.generation = st.generation.wrapping_add(1);
-            drop(st);
-            self.waiters.notify_all();
-            return BarrierWaitResult(true);
-        }
-        let me = CurrentWaiter::get();
-        loop {
-            me.waiter().reset();
-            self.waiters.register(me.registration(), RELEASE);
-            drop(st);
-            let sel = me.wait_until(None);
-            st = self.state();
-            self.waiters.unregister(&me);
-            let passed = st.generation != generation;
-            if sel == Selected::Cancelled {
-                if !passed {
-                    st.arrived -= 1;
+        // The generation we arrived in, once we have arrived: the arrival is made inside the
+        // first registration, so that a coroutine unwinding for a cancellation before it has
+        // registered never counts as arrived.
+        let arrived_in = Cell::new(None);
+        let waited = wait::wait(
+            None,
+            OnCancel::Unwind,
+            |me| {
+                let mut st = self.state();
+                let generation = match arrived_in.get() {
+                    Some(generation) => generation,
+                    None => {
+                        st.arrived += 1;
+                        if st.arrived >= self.n {
+                            st.arrived = 0;
+                            st.generation = st.generation.wrapping_add(1);
+                            drop(st);
+                            self.waiters.notify_all();
+                            return Registered::Done(true);
+                        }
+                        arrived_in.set(Some(st.generation));
+                        st.generation
+                    }
+                };
+                if st.generation != generation {
+                    return Registered::Done(false);
                 }
-                drop(st);
-                crate::coroutine::unwind_if_selected_cancel(sel);
-                // Only coroutines are cancelled, and they do not come back from the unwind.
-                return BarrierWaitResult(false);
-            }
-            if passed {
-                return BarrierWaitResult(false);
-            }
+                // Registered under the state lock: the leader's release cannot miss us.
+                self.waiters.register(me.registration(), RELEASE);
+                Registered::Waiting
+            },
+            |me, sel| {
+                let mut st = self.state();
+                self.waiters.unregister(me);
+                let passed = Some(st.generation) != arrived_in.get();
+                if sel == Selected::Cancelled && !passed {
+                    // Withdraw our arrival; the wait unwinds.
+                    st.arrived -= 1;
+                    return None;
+                }
+                passed.then_some(false)
+            },
+        );
+        match waited {
+            Ok(leader) => BarrierWaitResult(leader),
+            Err(_) => unreachable!("a wait without a deadline does not time out"),
         }
     }
 }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::lazy::AtomicBool;
-use crate::wait::{Selected, WaitList, WaiterRef};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList, WaiterRef};
 
 const UNPARK: usize = 0;
 
@@ -97,23 +97,30 @@ impl Blocker {
             return Ok(());
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        let me = &inner.owner;
-        me.waiter().reset();
-        inner.list.register(me.clone(), UNPARK);
-        if inner.token.swap(false, Ordering::AcqRel) {
-            inner.list.unregister(me);
-            return Ok(());
-        }
-        let sel = me.wait_until(deadline);
-        inner.list.unregister(me);
-        // The token stays available for a later park if cancellation won the slot.
-        crate::coroutine::unwind_if_selected_cancel(sel);
-        // Consume the token even after a timeout: an unpark racing with the deadline counts.
-        if inner.token.swap(false, Ordering::AcqRel) || matches!(sel, Selected::Operation(_)) {
-            Ok(())
-        } else {
-            Err(ParkError::Timeout)
-        }
+        let parked = wait::wait(
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                inner.list.register(me.registration(), UNPARK);
+                if inner.token.swap(false, Ordering::AcqRel) {
+                    inner.list.unregister(me);
+                    return Registered::Done(());
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                inner.list.unregister(me);
+                if sel == Selected::Cancelled {
+                    // The token stays available for a later park; the wait unwinds.
+                    return None;
+                }
+                // Consume the token even after a timeout: an unpark racing with the deadline
+                // counts.
+                let token = inner.token.swap(false, Ordering::AcqRel);
+                (token || matches!(sel, Selected::Operation(_))).then_some(())
+            },
+        );
+        parked.map_err(|_| ParkError::Timeout)
     }
 
     /// Makes the token available and wakes the owner if it is parked in this blocker. Callable

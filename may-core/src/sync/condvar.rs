@@ -12,7 +12,7 @@ use std::sync::{LockResult, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::mutex::{Mutex, MutexGuard};
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const NOTIFY: usize = 0;
 
@@ -84,24 +84,33 @@ impl Condvar {
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let mutex = guard.lock;
         self.verify(mutex);
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        self.waiters.register(me.registration(), NOTIFY);
-        drop(guard);
-        let sel = me.wait_until(deadline);
-        self.waiters.unregister(&me);
-        // A notification can only have gone to us if we did not win our own slot with Cancelled,
-        // so unwinding here loses none.
-        crate::coroutine::unwind_if_selected_cancel(sel);
-        // But if we were notified and are cancelled while re-locking, we unwind from `lock`
-        // holding a notification meant for a waiter that will act on it: pass it on.
+        let mut held = Some(guard);
+        let waited = wait::wait(
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                self.waiters.register(me.registration(), NOTIFY);
+                // Registered before unlocking: a notification sent right after cannot miss us.
+                drop(held.take());
+                Registered::Waiting
+            },
+            |me, sel| {
+                self.waiters.unregister(me);
+                // A notification can only have gone to us if we did not win our own slot with
+                // `Cancelled`, so unwinding (from `wait`) loses none.
+                matches!(sel, Selected::Operation(_)).then_some(())
+            },
+        );
+        let notified = waited.is_ok();
+        // If we were notified and are cancelled while re-locking, we unwind from `lock` holding
+        // a notification meant for a waiter that will act on it: pass it on.
         let pass_on = PassOn {
             condvar: self,
-            armed: matches!(sel, Selected::Operation(_)),
+            armed: notified,
         };
         let relocked = mutex.lock();
         std::mem::forget(pass_on);
-        (relocked, sel == Selected::TimedOut)
+        (relocked, !notified)
     }
 
     /// Unlocks the guard's mutex, parks until notified, and locks it again.

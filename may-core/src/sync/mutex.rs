@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::loom::lazy::AtomicU8;
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const LOCKED: u8 = 1;
 const CONTENDED: u8 = 2;
@@ -94,33 +94,42 @@ impl RawMutex {
             }
             std::hint::spin_loop();
         }
-        let me = CurrentWaiter::get();
-        let mut lost_once = false;
-        loop {
-            me.waiter().reset();
-            if lost_once {
-                self.waiters.register_front(me.registration(), HANDOFF);
-            } else {
-                self.waiters.register(me.registration(), WAKE);
-            }
-            if self.acquire_or_announce() {
-                self.waiters.unregister(&me);
-                // If an unlock selected us meanwhile it was a WAKE (hand-off needs the lock
-                // held by the unlocker, and we just took it free). We hold CONTENDED, so our own
-                // unlock passes that wake-up on.
-                return;
-            }
-            let sel = me.wait_until(None);
-            self.waiters.unregister(&me);
-            match sel {
-                Selected::Operation(HANDOFF) => return,
-                Selected::Cancelled => {
-                    // The slot decided against every unlocker, so nothing was handed to us:
-                    // they moved on to the next waiter.
-                    crate::coroutine::unwind_if_selected_cancel(sel);
+        // A waiter that was woken and lost the race to a newcomer asks for a hand-off next.
+        let lost_once = Cell::new(false);
+        let locked = wait::wait(
+            None,
+            OnCancel::Unwind,
+            |me| {
+                if lost_once.get() {
+                    self.waiters.register_front(me.registration(), HANDOFF);
+                } else {
+                    self.waiters.register(me.registration(), WAKE);
                 }
-                _ => lost_once = true,
-            }
+                if self.acquire_or_announce() {
+                    self.waiters.unregister(me);
+                    // If an unlock selected us meanwhile it was a WAKE (hand-off needs the lock
+                    // held by the unlocker, and we just took it free). We hold CONTENDED, so our
+                    // own unlock passes that wake-up on.
+                    return Registered::Done(());
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                self.waiters.unregister(me);
+                match sel {
+                    Selected::Operation(HANDOFF) => Some(()),
+                    // A cancellation unwinds from `wait`: the slot decided against every
+                    // unlocker, so nothing was handed to us; they moved on to the next waiter.
+                    Selected::Cancelled => None,
+                    _ => {
+                        lost_once.set(true);
+                        None
+                    }
+                }
+            },
+        );
+        if locked.is_err() {
+            unreachable!("a wait without a deadline does not time out");
         }
     }
 

@@ -18,9 +18,16 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use super::mutex::Poison;
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const GRANT: usize = 0;
+
+/// Which side of the lock a waiter asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Read,
+    Write,
+}
 
 #[derive(Debug, Default)]
 struct State {
@@ -151,29 +158,42 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Registers on `list`, parks until granted; on cancellation cleans up and unwinds.
-    fn park(&self, mut st: std::sync::MutexGuard<'_, State>, write: bool) {
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        let list = if write { &self.writers } else { &self.readers };
-        list.register(me.registration(), GRANT);
-        if write {
-            st.writers_waiting += 1;
+    /// Registers on the list of `access` (with `st`, the state, still locked), parks until
+    /// granted; on cancellation cleans up and unwinds.
+    fn park(&self, st: std::sync::MutexGuard<'_, State>, access: Access) {
+        let list = match access {
+            Access::Read => &self.readers,
+            Access::Write => &self.writers,
+        };
+        let mut held = Some(st);
+        let granted = wait::wait(
+            None,
+            OnCancel::Unwind,
+            |me| {
+                let mut st = held.take().unwrap_or_else(|| self.state());
+                list.register(me.registration(), GRANT);
+                if access == Access::Write {
+                    st.writers_waiting += 1;
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                if sel == Selected::Operation(GRANT) {
+                    return Some(()); // the granter counted us in and removed our entry
+                }
+                // Cancelled: no one granted us the lock (the slot has one winner).
+                let mut st = self.state();
+                list.unregister(me);
+                if access == Access::Write {
+                    st.writers_waiting -= 1;
+                    self.grant(&mut st, false);
+                }
+                None
+            },
+        );
+        if granted.is_err() {
+            unreachable!("a wait without a deadline does not time out");
         }
-        drop(st);
-        let sel = me.wait_until(None);
-        if sel == Selected::Operation(GRANT) {
-            return; // the granter counted us in
-        }
-        // Cancelled: no one granted us the lock (the slot has one winner).
-        let mut st = self.state();
-        list.unregister(&me);
-        if write {
-            st.writers_waiting -= 1;
-            self.grant(&mut st, false);
-        }
-        drop(st);
-        crate::coroutine::unwind_if_selected_cancel(sel);
     }
 
     /// Locks for shared reading, parking while a writer holds or waits for the lock.
@@ -185,7 +205,7 @@ impl<T: ?Sized> RwLock<T> {
         if !st.writer && st.writers_waiting == 0 {
             st.readers += 1;
         } else {
-            self.park(st, false);
+            self.park(st, Access::Read);
         }
         self.poison.map(self.read_guard())
     }
@@ -213,7 +233,7 @@ impl<T: ?Sized> RwLock<T> {
         if !st.writer && st.readers == 0 && st.writers_waiting == 0 {
             st.writer = true;
         } else {
-            self.park(st, true);
+            self.park(st, Access::Write);
         }
         self.poison.map(self.write_guard())
     }

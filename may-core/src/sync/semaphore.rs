@@ -9,7 +9,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const GRANT: usize = 0;
 
@@ -85,20 +85,31 @@ impl Semaphore {
             *n -= 1;
             return Some(SemaphorePermit { sem: self });
         }
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        self.waiters.register(me.registration(), GRANT);
-        drop(n);
-        let sel = me.wait_until(deadline);
-        if sel == Selected::Operation(GRANT) {
-            return Some(SemaphorePermit { sem: self });
-        }
-        // Timed out or cancelled: nobody granted us a permit (the slot has one winner).
-        let n = self.count();
-        self.waiters.unregister(&me);
-        drop(n);
-        crate::coroutine::unwind_if_selected_cancel(sel);
-        None
+        let mut held = Some(n);
+        let granted = wait::wait(
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                let mut n = held.take().unwrap_or_else(|| self.count());
+                if *n > 0 {
+                    *n -= 1;
+                    return Registered::Done(());
+                }
+                // Registered under the count's lock: a release after it sees us.
+                self.waiters.register(me.registration(), GRANT);
+                Registered::Waiting
+            },
+            |me, sel| {
+                if sel == Selected::Operation(GRANT) {
+                    return Some(()); // the releaser took a permit for us and our entry
+                }
+                // Timed out or cancelled: nobody granted us a permit (the slot has one winner).
+                let _n = self.count();
+                self.waiters.unregister(me);
+                None
+            },
+        );
+        granted.ok().map(|()| SemaphorePermit { sem: self })
     }
 
     /// Adds `n` permits, waking waiters that can now proceed.

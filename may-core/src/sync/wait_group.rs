@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::loom::lazy::AtomicIsize;
-use crate::wait::{CurrentWaiter, Selected, WaitList};
+use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const ZERO: usize = 0;
 
@@ -97,26 +97,26 @@ impl WaitGroup {
         if self.count.load(Ordering::SeqCst) == 0 {
             return true;
         }
-        let me = CurrentWaiter::get();
-        me.waiter().reset();
-        self.waiters.register(me.registration(), ZERO);
-        if self.count.load(Ordering::SeqCst) == 0 {
-            self.waiters.unregister(&me);
-            return true;
-        }
-        let sel = me.wait_until(deadline);
-        self.waiters.unregister(&me);
-        match sel {
-            Selected::TimedOut => self.count.load(Ordering::SeqCst) == 0,
-            Selected::Cancelled => {
-                // notify_all skips a waiter that already won its own slot; the other waiters
-                // are woken independently, so nothing needs passing on.
-                crate::coroutine::unwind_if_selected_cancel(sel);
-                false
-            }
-            // Woken at zero; the group may already be in use again, as in Go.
-            _ => true,
-        }
+        let reached = wait::wait(
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                self.waiters.register(me.registration(), ZERO);
+                if self.count.load(Ordering::SeqCst) == 0 {
+                    self.waiters.unregister(me);
+                    return Registered::Done(());
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                // `notify_all` skips a waiter that already won its own slot (cancelled); the
+                // other waiters are woken independently, so nothing needs passing on.
+                self.waiters.unregister(me);
+                // Woken at zero; the group may already be in use again, as in Go.
+                matches!(sel, Selected::Operation(_)).then_some(())
+            },
+        );
+        reached.is_ok() || self.count.load(Ordering::SeqCst) == 0
     }
 }
 

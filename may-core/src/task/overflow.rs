@@ -8,6 +8,7 @@
 
 use std::fmt::Write;
 
+use super::with_current;
 use crate::sys;
 
 /// Installs the fault handler (once per process).
@@ -17,9 +18,9 @@ pub(crate) fn install() -> std::io::Result<()> {
 
 /// Runs inside the signal handler: no allocation, no locks.
 fn on_fault(addr: usize) {
-    crate::coroutine::with_current(|co| {
+    with_current(|co| {
         let Some(co) = co else { return };
-        let (start, end) = co.guard;
+        let (start, end) = co.guard();
         if addr < start || addr >= end {
             return;
         }

@@ -1,14 +1,63 @@
-//! The per-worker timer queue: an indexed binary min-heap of deadlines.
+//! The per-worker timers: an indexed binary min-heap of deadlines per thread.
 //!
-//! Each worker owns one; only that worker thread touches it, so there is no locking. Insert and
-//! remove are O(log n) and allocation-free once the heap has grown to its working size, and a
-//! removed timer leaves nothing behind (a long `recv_timeout` cancelled early costs nothing
-//! later). A timer's action is to unpark its coroutine; the woken code checks the clock itself.
+//! A task arms its timers on the thread it runs on, which is its home worker (a started task
+//! never migrates), so each heap is touched by one thread only and needs no lock. The worker
+//! fires expired timers and sleeps no longer than its next deadline ([`fire_expired`],
+//! [`next_deadline`]). Insert and remove are O(log n) and allocation-free once the heap has
+//! grown to its working size, and a removed timer leaves nothing behind (a long `recv_timeout`
+//! cancelled early costs nothing later). A timer's action is to unpark its task; the woken code
+//! checks the clock itself.
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::coroutine::CoInner;
+use crate::task::Task;
+
+thread_local! {
+    static TIMERS: RefCell<TimerHeap> = RefCell::new(TimerHeap::default());
+}
+
+/// Runs `f` with this thread's timer heap.
+// Never inlined: tasks call this, and may not keep a thread-local's address across a switch
+// (see DESIGN.md on thread-locals).
+#[inline(never)]
+fn with_timers<R>(f: impl FnOnce(&mut TimerHeap) -> R) -> R {
+    TIMERS.with(|timers| f(&mut timers.borrow_mut()))
+}
+
+/// Arms a timer that unparks `task` at `deadline`, on the calling thread: the task's home
+/// worker.
+pub(crate) fn arm(deadline: Instant, task: Arc<Task>) -> TimerKey {
+    with_timers(|timers| timers.insert(deadline, task))
+}
+
+/// Disarms a timer armed by [`arm`] on this thread; nothing happens if it already fired.
+pub(crate) fn disarm(key: TimerKey) {
+    // The task's reference is dropped after the heap is released (its drop may free the task).
+    let removed = with_timers(|timers| timers.remove(key));
+    drop(removed);
+}
+
+/// Unparks the tasks whose timers on this thread expired; returns whether any did.
+pub(crate) fn fire_expired() -> bool {
+    if with_timers(|timers| timers.heap.is_empty()) {
+        return false;
+    }
+    let now = Instant::now();
+    let mut fired = false;
+    // One at a time, with the heap released while unparking.
+    while let Some(task) = with_timers(|timers| timers.pop_expired(now)) {
+        task.unpark();
+        fired = true;
+    }
+    fired
+}
+
+/// The earliest deadline armed on this thread.
+pub(crate) fn next_deadline() -> Option<Instant> {
+    with_timers(|timers| timers.next_deadline())
+}
 
 /// Identifies an inserted timer so that it can be removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,20 +77,20 @@ const FREE: usize = usize::MAX;
 struct Entry {
     deadline: Instant,
     slot: u32,
-    co: Arc<CoInner>,
+    task: Arc<Task>,
 }
 
 /// The timer queue of one worker.
 #[derive(Default)]
-pub(crate) struct TimerHeap {
+struct TimerHeap {
     heap: Vec<Entry>,
     slots: Vec<Slot>,
     free: Vec<u32>,
 }
 
 impl TimerHeap {
-    /// Schedules `co` to be unparked at `deadline`.
-    pub(crate) fn insert(&mut self, deadline: Instant, co: Arc<CoInner>) -> TimerKey {
+    /// Schedules `task` to be unparked at `deadline`.
+    fn insert(&mut self, deadline: Instant, task: Arc<Task>) -> TimerKey {
         let slot = match self.free.pop() {
             Some(slot) => slot,
             None => {
@@ -53,7 +102,11 @@ impl TimerHeap {
             }
         };
         let position = self.heap.len();
-        self.heap.push(Entry { deadline, slot, co });
+        self.heap.push(Entry {
+            deadline,
+            slot,
+            task,
+        });
         self.slots[slot as usize].position = position;
         self.sift_up(position);
         TimerKey {
@@ -62,26 +115,23 @@ impl TimerHeap {
         }
     }
 
-    /// Removes a timer; does nothing if it already fired or was removed.
-    pub(crate) fn remove(&mut self, key: TimerKey) {
-        let Some(slot) = self.slots.get(key.slot as usize) else {
-            return;
-        };
+    /// Removes a timer, returning its task; nothing if it already fired or was removed.
+    fn remove(&mut self, key: TimerKey) -> Option<Arc<Task>> {
+        let slot = self.slots.get(key.slot as usize)?;
         if slot.generation != key.generation || slot.position == FREE {
-            return;
+            return None;
         }
         let position = slot.position;
-        drop(self.remove_at(position));
+        Some(self.remove_at(position))
     }
 
     /// The earliest deadline, if any timer is pending.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+    fn next_deadline(&self) -> Option<Instant> {
         self.heap.first().map(|e| e.deadline)
     }
 
-    /// Removes and returns the coroutine of the earliest timer if its deadline is at or before
-    /// `now`.
-    pub(crate) fn pop_expired(&mut self, now: Instant) -> Option<Arc<CoInner>> {
+    /// Removes and returns the task of the earliest timer if its deadline is at or before `now`.
+    fn pop_expired(&mut self, now: Instant) -> Option<Arc<Task>> {
         if self.heap.first()?.deadline > now {
             return None;
         }
@@ -89,11 +139,12 @@ impl TimerHeap {
     }
 
     /// Number of pending timers.
-    pub(crate) fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.heap.len()
     }
 
-    fn remove_at(&mut self, position: usize) -> Arc<CoInner> {
+    fn remove_at(&mut self, position: usize) -> Arc<Task> {
         let last = self.heap.len() - 1;
         self.heap.swap(position, last);
         let entry = self.heap.pop().expect("remove_at on a non-empty heap");
@@ -106,7 +157,7 @@ impl TimerHeap {
             self.sift_down(position);
             self.sift_up(position);
         }
-        entry.co
+        entry.task
     }
 
     fn set_position(&mut self, position: usize) {
@@ -154,8 +205,15 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn co(id: u64) -> Arc<CoInner> {
-        Arc::new(CoInner::new(id, None, 4096, false, (0, 0)))
+    struct NeverStarted;
+
+    impl crate::task::Start for NeverStarted {
+        fn run(&self) {}
+        fn abandon(&self, _why: std::io::Error) {}
+    }
+
+    fn co(id: u64) -> Arc<Task> {
+        Arc::new(Task::new(id, None, 4096, false, Arc::new(NeverStarted)))
     }
 
     #[test]
@@ -174,8 +232,8 @@ mod tests {
         // Remove every timer with an offset divisible by 3.
         for (offset, key) in &keys {
             if offset % 3 == 0 {
-                heap.remove(*key);
-                heap.remove(*key); // twice is harmless
+                assert!(heap.remove(*key).is_some());
+                assert!(heap.remove(*key).is_none(), "twice is harmless");
             }
         }
         let mut popped = Vec::new();
@@ -194,7 +252,7 @@ mod tests {
         let first = heap.insert(now, co(1));
         assert_eq!(heap.pop_expired(now).map(|c| c.id), Some(1));
         let _second = heap.insert(now, co(2));
-        heap.remove(first);
+        assert!(heap.remove(first).is_none());
         assert_eq!(heap.len(), 1);
         assert_eq!(heap.next_deadline(), Some(now));
     }

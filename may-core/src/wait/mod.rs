@@ -1,199 +1,133 @@
-//! The one blocking primitive every operation is built on.
+//! The one blocking primitive every operation is built on, above the task core: wait lists
+//! ([`WaitList`]), parking until a deadline with the worker's timers ([`park_task`],
+//! `WaiterRef::wait_until`), and the wait protocol that every blocking call goes through
+//! ([`wait`]).
 //!
-//! A blocking operation first tries to complete without waiting. If it cannot, it registers the
-//! current *waiter* (the running coroutine, or the calling thread outside coroutines) on the wait
-//! lists of the objects it waits for, then parks. Each waiter carries one atomic *selected* slot.
-//! Whoever completes the wait (a peer operation, a timeout, a cancellation) must first win that
-//! slot with a compare-and-swap, and only the winner unparks the waiter. That single rule gives
-//! timeouts, cancellation and selection over several operations to every blocking call, from
-//! coroutines and plain threads alike.
-//!
-//! # State of the selected slot
-//! `WAITING` (0) is stored by the owner when it starts a wait (`reset`). Any party may move it
-//! from `WAITING` to a final value once; only the owner moves it back to `WAITING`.
+//! # The protocol
+//! A blocking operation first tries to complete without waiting (its fast path, before it calls
+//! [`wait`]). If it cannot, [`wait`]:
+//! 1. unwinds a task with a pending cancellation (every blocking call is a cancellation point);
+//! 2. resets the caller's selected slot and lets the operation register the caller's waiter on
+//!    the wait lists of what it waits for; the operation re-checks its condition after
+//!    registering and may complete right there;
+//! 3. parks until the slot is selected: by a peer that completed the operation, by the timer of
+//!    the deadline (`TimedOut`), or by a canceller (`Cancelled`);
+//! 4. lets the operation remove its registrations and say whether the wait completed it;
+//! 5. unwinds a cancelled task (after step 4, so that nothing it registered stays behind),
+//!    returns [`TimedOut`], or goes round again (a spurious wake-up, or a peer that released
+//!    something for it to try again).
 
-mod current;
 mod list;
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::coroutine::CoInner;
-use crate::loom::{AtomicPtr, AtomicUsize, Thread};
-
-pub(crate) use current::CurrentWaiter;
+use crate::task::{cancel_unwind, Task};
+pub(crate) use crate::task::{CurrentWaiter, Selected, Waiter, WaiterRef};
 pub(crate) use list::WaitList;
 
-const WAITING: usize = 0;
-const TIMED_OUT: usize = 1;
-const DISCONNECTED: usize = 2;
-const CANCELLED: usize = 3;
-const OPERATION_BASE: usize = 4;
-
-/// The outcome of a wait, as stored in a waiter's selected slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Selected {
-    /// Nobody has completed the wait yet.
-    Waiting,
-    /// The deadline passed first.
-    TimedOut,
-    /// The object waited on was closed.
-    Disconnected,
-    /// The waiting coroutine was cancelled.
-    Cancelled,
-    /// Operation number `n` (an index chosen by the registering code) completed it.
-    Operation(usize),
-}
-
-impl Selected {
-    fn encode(self) -> usize {
-        match self {
-            Selected::Waiting => WAITING,
-            Selected::TimedOut => TIMED_OUT,
-            Selected::Disconnected => DISCONNECTED,
-            Selected::Cancelled => CANCELLED,
-            Selected::Operation(n) => n + OPERATION_BASE,
-        }
-    }
-
-    fn decode(raw: usize) -> Selected {
-        match raw {
-            WAITING => Selected::Waiting,
-            TIMED_OUT => Selected::TimedOut,
-            DISCONNECTED => Selected::Disconnected,
-            CANCELLED => Selected::Cancelled,
-            n => Selected::Operation(n - OPERATION_BASE),
-        }
-    }
-}
-
-/// What a wait does when its coroutine is cancelled.
+/// What a wait does when its task is cancelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum OnCancel {
     /// The wait ends with `Selected::Cancelled` and the caller unwinds (every blocking call).
     Unwind,
     /// The wait goes on; the cancellation stays pending for the next blocking call. For waits
-    /// that must not end early: waiting for children that borrow the waiter's stack.
+    /// that must not end early: waiting for children that borrow the waiter's stack, or for a
+    /// job that borrows it.
     Defer,
 }
 
-/// The selected slot and hand-off packet of one coroutine or thread.
+/// What an operation's registration step found.
 #[derive(Debug)]
-pub(crate) struct Waiter {
-    /// # Invariant
-    /// Moves away from `WAITING` at most once per wait; see the module docs.
-    state: AtomicUsize,
-    /// A pointer a peer may hand over together with the selection (rendezvous channels).
-    packet: AtomicPtr<()>,
+pub(crate) enum Registered<T> {
+    /// The waiter is registered: park.
+    Waiting,
+    /// The operation completed without parking (its condition held when re-checked).
+    Done(T),
 }
 
-impl Default for Waiter {
-    fn default() -> Waiter {
-        Waiter {
-            state: AtomicUsize::new(WAITING),
-            packet: AtomicPtr::new(std::ptr::null_mut()),
+/// The deadline passed before the operation could complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimedOut;
+
+/// Runs the wait protocol (see the module docs) for one blocking operation.
+///
+/// - `register(me)` registers `me` (use [`CurrentWaiter::registration`] for the reference to
+///   put on a list) and re-checks the operation's condition: [`Registered::Done`] when it could
+///   complete after all (having removed its registration, or completed its own wait).
+/// - `finish(me, sel)` runs after every park: it removes what `register` left behind (unless
+///   the peer that selected `me` took it) and returns the result when the wait completed the
+///   operation.
+///
+/// Returns the result, or [`TimedOut`] once `deadline` passed. With [`OnCancel::Unwind`] a
+/// cancelled task unwinds from here (after `finish`) and never returns.
+// Inlined: every return after a stack switch is mispredicted, since the return-stack buffer
+// holds the worker's calls, so each frame between a blocking call and the switch costs a miss.
+#[inline(always)]
+pub(crate) fn wait<T>(
+    deadline: Option<Instant>,
+    on_cancel: OnCancel,
+    mut register: impl FnMut(&CurrentWaiter) -> Registered<T>,
+    mut finish: impl FnMut(&CurrentWaiter, Selected) -> Option<T>,
+) -> Result<T, TimedOut> {
+    let me = CurrentWaiter::get();
+    if let WaiterRef::Task(task) = &*me {
+        if on_cancel == OnCancel::Unwind && task.cancel_pending() {
+            cancel_unwind(task);
+        }
+    }
+    loop {
+        me.waiter().reset();
+        if let Registered::Done(value) = register(&me) {
+            return Ok(value);
+        }
+        let sel = me.wait_until_with(deadline, on_cancel);
+        if let Some(value) = finish(&me, sel) {
+            return Ok(value);
+        }
+        match sel {
+            Selected::Cancelled if on_cancel == OnCancel::Unwind => {
+                if let WaiterRef::Task(task) = &*me {
+                    cancel_unwind(task);
+                }
+            }
+            Selected::TimedOut => return Err(TimedOut),
+            _ => {}
         }
     }
 }
 
-#[allow(dead_code)] // the packet methods serve rendezvous channels
-impl Waiter {
-    /// Starts a new wait: clears the slot and the packet. Only the owner calls this.
-    ///
-    /// A release store, not a fence: every peer that completes a wait reads the slot after
-    /// taking the lock of a list the owner registered on after this reset, except
-    /// `Coroutine::cancel`, which also unparks the owner, and `wait_until` re-checks the
-    /// cancellation flag after every park.
-    pub(crate) fn reset(&self) {
-        self.packet.store(std::ptr::null_mut(), Ordering::Relaxed);
-        self.state.store(WAITING, Ordering::Release);
+/// Parks the running task until it is unparked or `deadline` passes; spurious returns are
+/// possible, callers loop on their own condition.
+// Inlined into `wait_until_with`, see `wait`.
+#[inline(always)]
+pub(crate) fn park_task(task: &Arc<Task>, deadline: Option<Instant>) {
+    let Some(deadline) = deadline else {
+        task.park();
+        return;
+    };
+    if task.take_token() {
+        return;
     }
-
-    /// Tries to complete the current wait with `sel`; fails with the value already there.
-    pub(crate) fn try_select(&self, sel: Selected) -> Result<(), Selected> {
-        self.state
-            .compare_exchange(WAITING, sel.encode(), Ordering::AcqRel, Ordering::Acquire)
-            .map(|_| ())
-            .map_err(Selected::decode)
-    }
-
-    /// The current value of the slot.
-    pub(crate) fn selected(&self) -> Selected {
-        Selected::decode(self.state.load(Ordering::Acquire))
-    }
-
-    /// Stores a packet for the owner to pick up after it has been selected.
-    pub(crate) fn store_packet(&self, packet: *mut ()) {
-        self.packet.store(packet, Ordering::Release);
-    }
-
-    /// The packet stored by the selecting peer, if any.
-    pub(crate) fn packet(&self) -> *mut () {
-        self.packet.load(Ordering::Acquire)
-    }
+    let timer = crate::timer::arm(deadline, Arc::clone(task));
+    task.park();
+    crate::timer::disarm(timer);
 }
 
-/// The waiter of a plain (non-coroutine) thread.
-#[derive(Debug)]
-pub(crate) struct ThreadWaiter {
-    waiter: Waiter,
-    thread: Thread,
-}
-
-crate::loom::thread_local! {
-    static THREAD_WAITER: Arc<ThreadWaiter> = Arc::new(ThreadWaiter {
-        waiter: Waiter::default(),
-        thread: crate::loom::current_thread(),
-    });
-}
-
-/// A shared reference to a waiter that knows how to wake its owner.
-#[derive(Debug, Clone)]
-pub(crate) enum WaiterRef {
-    /// A coroutine: unparking schedules it on its home worker.
-    Coroutine(Arc<CoInner>),
-    /// A plain thread: unparking is `Thread::unpark`.
-    Thread(Arc<ThreadWaiter>),
+/// Parks the caller (the running task, or the calling thread) until it is unparked, or
+/// spuriously; no cancellation point. Only for a wait that a peer is certain to end soon (a
+/// channel's reserved receiver whose message is on its way).
+pub(crate) fn park_current() {
+    match crate::task::current() {
+        Some(task) => task.park(),
+        None => crate::loom::park(),
+    }
 }
 
 impl WaiterRef {
-    /// The waiter of the running coroutine, or of the calling thread outside coroutines.
-    pub(crate) fn current() -> WaiterRef {
-        match crate::coroutine::current_inner() {
-            Some(co) => WaiterRef::Coroutine(co),
-            None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
-        }
-    }
-
-    /// The selected slot.
-    pub(crate) fn waiter(&self) -> &Waiter {
-        match self {
-            WaiterRef::Coroutine(co) => &co.waiter,
-            WaiterRef::Thread(t) => &t.waiter,
-        }
-    }
-
-    /// Whether two references name the same waiter.
-    pub(crate) fn same(&self, other: &WaiterRef) -> bool {
-        std::ptr::eq(self.waiter(), other.waiter())
-    }
-
-    /// Wakes the owner. Call only after winning the selected slot.
-    pub(crate) fn unpark(&self) {
-        match self {
-            WaiterRef::Coroutine(co) => co.unpark(),
-            WaiterRef::Thread(t) => t.thread.unpark(),
-        }
-    }
-
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
-    /// selected if nobody else won first). A coroutine with a pending cancellation selects
+    /// selected if nobody else won first). A task with a pending cancellation selects
     /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
-    // Inlined (as is `park_coroutine` into it, and the channel's `recv` around it): every
-    // return after a stack switch is mispredicted, since the return-stack buffer holds the
-    // worker's calls, so each frame between a blocking call and the switch costs a miss. On the
-    // channel ping-pong this took a round trip from about 180 to about 165 ns.
     #[inline(always)]
     pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
         self.wait_until_with(deadline, OnCancel::Unwind)
@@ -211,10 +145,10 @@ impl WaiterRef {
     ) -> Selected {
         let waiter = self.waiter();
         loop {
-            if let WaiterRef::Coroutine(co) = self {
-                // On every turn: `Coroutine::cancel` sets the flag, tries the slot, then
-                // unparks, so a request this load misses makes the next park return.
-                if on_cancel == OnCancel::Unwind && co.cancel_pending() {
+            if let WaiterRef::Task(task) = self {
+                // On every turn: `Task::cancel` sets the flag, tries the slot, then unparks, so
+                // a request this load misses makes the next park return.
+                if on_cancel == OnCancel::Unwind && task.cancel_pending() {
                     let _ = waiter.try_select(Selected::Cancelled);
                 }
             }
@@ -231,7 +165,7 @@ impl WaiterRef {
                 }
             }
             match self {
-                WaiterRef::Coroutine(co) => crate::coroutine::park_coroutine(co, deadline),
+                WaiterRef::Task(task) => park_task(task, deadline),
                 WaiterRef::Thread(_) => match deadline {
                     Some(deadline) => crate::loom::park_timeout(
                         deadline.saturating_duration_since(Instant::now()),
@@ -240,62 +174,5 @@ impl WaiterRef {
                 },
             }
         }
-    }
-}
-
-#[cfg(all(test, loom))]
-mod loom_tests {
-    use super::{Selected, Waiter};
-    use loom::sync::atomic::{AtomicUsize, Ordering};
-    use loom::sync::Arc;
-
-    /// A notifier, a timeout and a canceller race for one wait: exactly one wins, the owner
-    /// reads the winner's selection, and a packet stored before the winning CAS is visible to
-    /// the owner once it sees the selection.
-    #[test]
-    fn exactly_one_party_completes_a_wait() {
-        loom::model(|| {
-            let waiter = Arc::new(Waiter::default());
-            waiter.reset();
-            let wins = Arc::new(AtomicUsize::new(0));
-            let mut packet = 42usize;
-            let packet_ptr = &mut packet as *mut usize as usize;
-            let parties: Vec<_> = [
-                Selected::Operation(7),
-                Selected::TimedOut,
-                Selected::Cancelled,
-            ]
-            .into_iter()
-            .map(|sel| {
-                let (waiter, wins) = (waiter.clone(), wins.clone());
-                loom::thread::spawn(move || {
-                    if sel == Selected::Operation(7) {
-                        waiter.store_packet(packet_ptr as *mut ());
-                    }
-                    if waiter.try_select(sel).is_ok() {
-                        wins.fetch_add(1, Ordering::SeqCst);
-                    }
-                })
-            })
-            .collect();
-            let seen = waiter.selected();
-            for p in parties {
-                p.join().unwrap();
-            }
-            assert_eq!(wins.load(Ordering::SeqCst), 1, "exactly one party wins");
-            let last = waiter.selected();
-            assert_ne!(last, Selected::Waiting);
-            assert!(
-                seen == Selected::Waiting || seen == last,
-                "the result never changes"
-            );
-            if last == Selected::Operation(7) {
-                assert_eq!(
-                    waiter.packet() as usize,
-                    packet_ptr,
-                    "the packet travels with the win"
-                );
-            }
-        });
     }
 }

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, TryRecvError};
-use crate::coroutine::unwind_if_selected_cancel;
+use crate::task::unwind_if_selected_cancel;
 use crate::wait::{CurrentWaiter, Selected};
 
 /// Parks the caller until `deadline` (forever when `None`); a cancelled coroutine unwinds.

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use super::state::{current_key, RecvEntry, SendEntry, State, Take, PLAIN_OP};
-use crate::coroutine::unwind_if_selected_cancel;
 use crate::spin_lock::{SpinGuard, SpinLock};
+use crate::task::unwind_if_selected_cancel;
 use crate::wait::{CurrentWaiter, Selected, WaiterRef};
 
 /// One channel, shared by all its senders and receivers.
@@ -26,11 +26,7 @@ pub(crate) struct Chan<T> {
 /// A blocking call is a cancellation point even when it would not block (like `park`): a
 /// coroutine with a pending cancellation unwinds here, before touching the channel.
 pub(crate) fn cancel_point() {
-    crate::coroutine::with_current(|co| {
-        if let Some(co) = co {
-            crate::coroutine::unwind_if_cancelled(co);
-        }
-    });
+    crate::task::cancel_point();
 }
 
 fn unpark(w: Option<WaiterRef>) {
@@ -219,7 +215,7 @@ impl<T> Chan<T> {
             if let Some(got) = self.lock().claim(me) {
                 return got.ok();
             }
-            crate::coroutine::park_until(None);
+            crate::wait::park_current();
         }
     }
 

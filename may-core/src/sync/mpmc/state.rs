@@ -89,7 +89,7 @@ pub(super) fn key(w: &WaiterRef) -> usize {
 /// The identity of the caller's waiter, without touching reference counts in a coroutine.
 pub(super) fn current_key() -> usize {
     let co_key =
-        crate::coroutine::with_current(|co| co.map(|co| &co.waiter as *const Waiter as usize));
+        crate::task::with_current(|task| task.map(|task| &task.slot as *const Waiter as usize));
     co_key.unwrap_or_else(|| key(&WaiterRef::current()))
 }
 

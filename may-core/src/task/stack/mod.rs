@@ -317,7 +317,8 @@ mod tests {
         assert!(stack.went_deep());
         stack.release_below(KEEP_PAGES);
         // SAFETY: as above; released pages read as zero.
-        assert_eq!(unsafe { deep.read_volatile() }, 0, "the deep page was released");
+        let word = unsafe { deep.read_volatile() };
+        assert_eq!(word, 0, "the deep page was released");
         assert!(!stack.went_deep(), "the markers were reset");
         release(stack);
     }

@@ -318,7 +318,6 @@ impl Slabs {
     pub(super) fn has_warm(&self) -> bool {
         self.warm > 0
     }
-
 }
 
 #[cfg(all(test, not(loom)))]
@@ -356,7 +355,8 @@ mod tests {
         assert_eq!(usage(&slabs), (1, 0), "one empty slab stays mapped");
         let again = slabs.take(size).unwrap();
         // SAFETY: as above; the kept slab's pages were given back, so they read zero.
-        assert_eq!(unsafe { ((again.top - 8) as *const usize).read_volatile() }, 0);
+        let word = unsafe { ((again.top - 8) as *const usize).read_volatile() };
+        assert_eq!(word, 0);
         slabs.give([again]);
     }
 

@@ -1,8 +1,8 @@
 //! The waiters of one coroutine's completion: its `JoinHandle` and, for scoped coroutines, the
 //! scope. Almost always one waiter, so the first is stored inline and joining allocates nothing.
 
+use super::{Selected, WaiterRef};
 use crate::spin_lock::{SpinGuard, SpinLock};
-use crate::wait::{Selected, WaiterRef};
 
 #[derive(Debug, Default)]
 struct Slots {
@@ -13,7 +13,7 @@ struct Slots {
 /// Waiters of a coroutine's completion.
 ///
 /// No lock-free fast path: `register` and `notify_all` both take the lock, which orders the
-/// registration against the notifier's `done` store (see `join::wait_done`).
+/// registration against the notifier's `done` store (see `coroutine/join.rs`).
 #[derive(Debug, Default)]
 pub(crate) struct Joiners {
     slots: SpinLock<Slots>,

@@ -1,8 +1,9 @@
-//! Runtime configuration: worker count, default stack size and stack-pool capacity.
+//! Runtime configuration: worker count, default stack size, stack-pool capacity and the bound
+//! on blocking-pool threads.
 //!
 //! Values come from, in order of precedence: calls to [`config()`] made before the runtime starts,
-//! the `MAY_WORKERS` / `MAY_STACK_SIZE` / `MAY_POOL_CAPACITY` environment variables, then the
-//! defaults. The worker count is fixed once the first coroutine is spawned; setting it later is
+//! the `MAY_WORKERS` / `MAY_STACK_SIZE` / `MAY_POOL_CAPACITY` / `MAY_BLOCKING_THREADS`
+//! environment variables, then the defaults. The worker count is fixed once the first coroutine is spawned; setting it later is
 //! reported on stderr and ignored. Stack size and pool capacity may change at any time and apply
 //! to coroutines spawned afterwards.
 
@@ -13,6 +14,8 @@ use crate::task::stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
 /// Default number of finished stacks each worker keeps for reuse.
 const DEFAULT_POOL_CAPACITY: usize = 1000;
+/// Default bound on the threads of the blocking pool (`spawn_blocking`, name resolution).
+const DEFAULT_BLOCKING_THREADS: usize = 64;
 
 /// The runtime's configuration. Obtain it with [`config()`]; the setters chain.
 ///
@@ -25,6 +28,7 @@ pub struct Config {
     workers: AtomicUsize,
     stack_size: AtomicUsize,
     pool_capacity: AtomicUsize,
+    blocking_threads: AtomicUsize,
     started: AtomicBool,
 }
 
@@ -39,10 +43,14 @@ impl Config {
         let workers = env_number("MAY_WORKERS").unwrap_or(0);
         let stack_size = env_number("MAY_STACK_SIZE").unwrap_or(DEFAULT_STACK_SIZE);
         let pool_capacity = env_number("MAY_POOL_CAPACITY").unwrap_or(DEFAULT_POOL_CAPACITY);
+        let blocking_threads = env_number("MAY_BLOCKING_THREADS")
+            .filter(|&n| n > 0)
+            .unwrap_or(DEFAULT_BLOCKING_THREADS);
         Config {
             workers: AtomicUsize::new(workers),
             stack_size: AtomicUsize::new(sanitize_stack_size(stack_size)),
             pool_capacity: AtomicUsize::new(pool_capacity),
+            blocking_threads: AtomicUsize::new(blocking_threads),
             started: AtomicBool::new(false),
         }
     }
@@ -100,6 +108,19 @@ impl Config {
     pub(crate) fn apply_pool_capacity(&self) {
         let capacity = self.pool_capacity();
         crate::task::stack::set_pool_capacity(capacity, capacity.saturating_mul(self.workers()));
+    }
+
+    /// Sets the most threads the blocking pool (`spawn_blocking`, name resolution) may run at
+    /// once; values below 1 are raised to 1. Takes effect for threads started afterwards.
+    pub fn set_blocking_threads(&self, threads: usize) -> &Self {
+        self.blocking_threads
+            .store(threads.max(1), Ordering::Relaxed);
+        self
+    }
+
+    /// The most threads the blocking pool may run at once (default 64).
+    pub fn blocking_threads(&self) -> usize {
+        self.blocking_threads.load(Ordering::Relaxed)
     }
 
     /// The number of worker threads the runtime uses (or will use).

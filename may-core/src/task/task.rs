@@ -1,0 +1,489 @@
+//! The shared state of one task (a coroutine) and its life: created with its body, started on
+//! a stack of its own at its first run, parked and woken, finished.
+//!
+//! # Who touches what
+//! - `run`, `suspender`, `guard`, `locals`, `self_ref` and `spare_ref` are only touched by the
+//!   thread that currently owns the task: the worker that popped it from a queue (a task is
+//!   queued at most once at a time, see the park token), and once started only its home worker
+//!   (a started task never migrates), or the task itself while it runs there.
+//! - `park_token` is the token of `park`/`unpark`: exactly one party moves it from `PARKED` and
+//!   that party schedules the task, so a task is never queued twice.
+//! - `slot` is the selected slot of the one wait primitive (see `slot.rs`).
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::io;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::context::{Context, Resumed, Suspender};
+use super::joiners::Joiners;
+use super::park_token::ParkToken;
+use super::{current, schedule, stack, with_current, Waiter};
+
+/// `home` of a task that has not started yet.
+pub(crate) const NO_WORKER: usize = usize::MAX;
+/// `stack_used` value when usage was not measured.
+pub(crate) const NOT_MEASURED: usize = usize::MAX;
+
+/// Task-local values: `(key address, value)`. A handful per task at most, so a vector.
+pub(crate) type LocalMap = Vec<(usize, Box<dyn Any>)>;
+
+/// A task's body before it first runs. It is run once, on the task's own stack; or, when no
+/// stack can be had for it, abandoned with the reason.
+pub(crate) trait Start: Send + Sync {
+    /// Runs the body (and stores its result); called once, on the task's stack.
+    fn run(&self);
+    /// Drops the body without running it: the task could not start.
+    fn abandon(&self, why: io::Error);
+}
+
+/// Where a task is in its life; see `Task::run`.
+enum Run {
+    /// Not started: no stack yet.
+    NotStarted(Arc<dyn Start>),
+    /// Started: its context (stack and saved registers).
+    Started(Context),
+    /// Finished; its stack went back.
+    Finished,
+}
+
+/// Shared state of one task.
+pub(crate) struct Task {
+    pub(crate) id: u64,
+    pub(crate) name: Option<String>,
+    /// Usable stack size in bytes.
+    pub(crate) stack_size: usize,
+    /// Whether the stack is filled so that its use can be measured when the task finishes.
+    pub(crate) measure_stack: bool,
+    /// The selected slot of the wait primitive.
+    pub(crate) slot: Waiter,
+    park_token: ParkToken,
+    /// Index of the worker that started this task (`NO_WORKER` before): the scheduler's, kept
+    /// here so that a waker finds the queue without a lookup.
+    pub(crate) home: AtomicUsize,
+    pub(super) cancel_requested: AtomicBool,
+    /// Set by the task itself when it starts unwinding because of a cancellation.
+    pub(super) unwinding: AtomicBool,
+    pub(super) done: AtomicBool,
+    stack_used: AtomicUsize,
+    /// # Invariant
+    /// Accessed only by the task's owner (see the module docs).
+    run: UnsafeCell<Run>,
+    /// The task's way back to its worker, set when its body starts.
+    ///
+    /// # Invariant
+    /// Accessed only by the task itself, on its home worker.
+    suspender: UnsafeCell<Option<Suspender>>,
+    /// The guard page below the stack, `[start, end)`, to recognise an overflow. Written by the
+    /// home worker before the first switch in; read by the fault handler while the task runs.
+    guard: UnsafeCell<(usize, usize)>,
+    /// # Invariant
+    /// Accessed only by the task itself, on its home worker.
+    locals: UnsafeCell<LocalMap>,
+    /// The task's reference to itself while it is started and not finished: a parked task stays
+    /// alive (its stack is never dropped while suspended) even when nobody else holds it,
+    /// without every park paying for a reference of its own. Set by the home worker after the
+    /// first switch out, cleared when the task finishes.
+    ///
+    /// A task that is never woken again therefore stays allocated, as a blocked goroutine does.
+    ///
+    /// # Invariant
+    /// Accessed only by the home worker, between resumes (like `run`).
+    self_ref: UnsafeCell<Option<Arc<Task>>>,
+    /// A spare reference for the task's next wait-list registration: the worker keeps the
+    /// reference a wake-up queued it with here instead of dropping it, and the next registration
+    /// takes it instead of cloning, so a wait that ends in a wake-up costs no reference-count
+    /// update at all (see `CurrentWaiter::registration`).
+    ///
+    /// # Invariant
+    /// Accessed only on the home worker: by the worker between resumes, by the task itself while
+    /// it runs.
+    spare_ref: UnsafeCell<Option<Arc<Task>>>,
+    /// Waiters of the task's completion (its `JoinHandle`, a scope).
+    pub(crate) joiners: Joiners,
+}
+
+// SAFETY: the non-Sync fields (`run`, `suspender`, `guard`, `locals`, `self_ref`, `spare_ref`)
+// are only accessed by one thread at a time, as described in the module docs; every other field
+// is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
+// is only ever resumed on its home worker, so those values never leave that thread.
+unsafe impl Sync for Task {}
+// SAFETY: see above; moving the `Arc` between threads moves no access to those fields (a task
+// that has not started holds only its `Send` body).
+unsafe impl Send for Task {}
+
+/// What a slice of a task's run ended with (see [`Task::run`]).
+pub(crate) enum Ran {
+    /// The task switched out; someone will queue it again.
+    Suspended,
+    /// The task finished (returned, panicked, was cancelled, or could not start); its joiners
+    /// were woken. Here is the worker's reference back, to drop after its bookkeeping.
+    Finished(Arc<Task>),
+}
+
+impl Task {
+    /// A task that runs `start` on a stack of `stack_size` bytes (page-rounded) when first run.
+    pub(crate) fn new(
+        id: u64,
+        name: Option<String>,
+        stack_size: usize,
+        measure_stack: bool,
+        start: Arc<dyn Start>,
+    ) -> Task {
+        Task {
+            id,
+            name,
+            stack_size,
+            measure_stack,
+            slot: Waiter::default(),
+            park_token: ParkToken::new(),
+            home: AtomicUsize::new(NO_WORKER),
+            cancel_requested: AtomicBool::new(false),
+            unwinding: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            stack_used: AtomicUsize::new(NOT_MEASURED),
+            run: UnsafeCell::new(Run::NotStarted(start)),
+            suspender: UnsafeCell::new(None),
+            guard: UnsafeCell::new((0, 0)),
+            locals: UnsafeCell::new(Vec::new()),
+            self_ref: UnsafeCell::new(None),
+            spare_ref: UnsafeCell::new(None),
+            joiners: Joiners::default(),
+        }
+    }
+
+    /// Whether the task has finished.
+    pub(crate) fn is_done(&self) -> bool {
+        self.done.load(Ordering::Acquire)
+    }
+
+    /// Bytes of stack the task used, once finished, if it was measured.
+    pub(crate) fn stack_used(&self) -> Option<usize> {
+        match self.stack_used.load(Ordering::Acquire) {
+            NOT_MEASURED => None,
+            used => Some(used),
+        }
+    }
+
+    /// Runs the task on the calling thread until it switches out or finishes. At its first run
+    /// the task gets its stack and starts its body. Called by the task's owner: the worker that
+    /// popped it from a queue. `on_finish` runs when the task finished, before anyone waiting
+    /// for it can see that (the worker's bookkeeping).
+    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce()) -> Ran {
+        current::set(Arc::as_ptr(&self));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run_slice()));
+        current::set(std::ptr::null());
+        match outcome {
+            Err(payload) => die(&self, payload),
+            Ok(false) => {
+                // SAFETY: the owner, between resumes (see the module docs).
+                let (self_ref, spare_ref) =
+                    unsafe { (&mut *self.self_ref.get(), &mut *self.spare_ref.get()) };
+                if self_ref.is_none() {
+                    // The first switch out: this reference becomes the task's own.
+                    *self_ref = Some(self);
+                } else if spare_ref.is_none() {
+                    *spare_ref = Some(self);
+                }
+                Ran::Suspended
+            }
+            Ok(true) => {
+                on_finish();
+                self.done.store(true, Ordering::Release);
+                self.joiners.notify_all();
+                // SAFETY: the owner; the task is done, so its own references go.
+                drop(unsafe {
+                    (
+                        (*self.self_ref.get()).take(),
+                        (*self.spare_ref.get()).take(),
+                    )
+                });
+                Ran::Finished(self)
+            }
+        }
+    }
+
+    /// Starts or resumes the context; true when the task finished.
+    fn run_slice(&self) -> bool {
+        // SAFETY: only the owner runs a task (see the module docs).
+        let run = unsafe { &mut *self.run.get() };
+        if let Run::NotStarted(start) = run {
+            let start = Arc::clone(start);
+            match self.start_context(start) {
+                Ok(context) => *run = Run::Started(context),
+                Err((start, err)) => {
+                    *run = Run::Finished;
+                    start.abandon(err);
+                    return true;
+                }
+            }
+        }
+        let Run::Started(context) = run else {
+            unreachable!("a finished task is never run");
+        };
+        match context.resume() {
+            Resumed::Suspended => false,
+            Resumed::Finished(stack) => {
+                *run = Run::Finished;
+                if self.measure_stack {
+                    let used = stack::release_measured(stack);
+                    self.stack_used.store(used, Ordering::Release);
+                    eprintln!(
+                        "may: coroutine #{} {} used {used} of its {} stack bytes",
+                        self.id,
+                        self.name
+                            .as_deref()
+                            .map_or_else(|| "(unnamed)".to_string(), |n| format!("{n:?}")),
+                        self.stack_size
+                    );
+                } else {
+                    stack::release(stack);
+                }
+                true
+            }
+        }
+    }
+
+    /// Gives the task its stack and a context that runs `start` on it.
+    #[allow(clippy::type_complexity)]
+    fn start_context(&self, start: Arc<dyn Start>) -> Result<Context, (Arc<dyn Start>, io::Error)> {
+        let mut stack = match stack::allocate(self.stack_size) {
+            Ok(stack) => stack,
+            Err(err) => return Err((start, err)),
+        };
+        if self.measure_stack {
+            stack.fill_for_measurement();
+        }
+        // SAFETY: the owner, before the first switch in (see the module docs).
+        unsafe { *self.guard.get() = stack.guard() };
+        Ok(Context::new(stack, move |suspender| {
+            with_current(|task| match task {
+                // SAFETY: the task itself, on its home worker, before anything reads it.
+                Some(task) => unsafe { *task.suspender.get() = Some(suspender) },
+                None => unreachable!("a task's body runs with its task current"),
+            });
+            start.run();
+        }))
+    }
+
+    /// The guard page below the task's stack (`(0, 0)` before it started).
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        // SAFETY: written once by the owner before the task first runs; read by the fault
+        // handler only while the task runs, after that write.
+        unsafe { *self.guard.get() }
+    }
+
+    /// Makes the park token available; schedules the task if it was parked.
+    pub(crate) fn unpark(self: &Arc<Self>) {
+        if self.park_token.unpark() {
+            schedule::schedule(Arc::clone(self));
+        }
+    }
+
+    /// Like [`unpark`](Task::unpark), for a caller that owns a reference it no longer needs:
+    /// that reference goes to the ready queue instead of a new one (saves two reference-count
+    /// updates per wake-up on the channel and lock hot paths).
+    pub(crate) fn unpark_owned(self: Arc<Self>) {
+        if self.park_token.unpark() {
+            schedule::schedule(self);
+        }
+    }
+
+    /// Consumes an available token without parking; true if there was one.
+    pub(crate) fn take_token(&self) -> bool {
+        self.park_token.take()
+    }
+
+    /// Parks the running task (itself) until its token is made available, consuming it; returns
+    /// at once if it was available. Spurious returns are possible; callers loop on their own
+    /// condition.
+    // Inlined: every return after a stack switch is mispredicted (the return-stack buffer holds
+    // the other stack's calls), so each frame between a blocking call and the switch costs a
+    // miss.
+    #[inline(always)]
+    pub(crate) fn park(&self) {
+        // An available token makes `announce_park` fail, consuming it.
+        if self.park_token.announce_park() {
+            self.switch_out();
+            self.park_token.consume_wake();
+        }
+    }
+
+    /// Queues the running task (itself) behind the others ready on its worker and switches out.
+    pub(crate) fn yield_now(self: Arc<Self>) {
+        self.assert_on_own_stack();
+        let this: *const Task = &*self;
+        schedule::schedule(self);
+        // SAFETY: the worker running this task keeps it alive while it runs.
+        unsafe { (*this).switch_out() };
+    }
+
+    /// Whether the caller runs on this task's own stack (not inside a generator or another
+    /// stackful coroutine it drives). Called by the task itself.
+    #[inline]
+    pub(crate) fn on_own_stack(&self) -> bool {
+        // SAFETY: only the task itself reads its suspender, and it is set before its body runs.
+        let suspender = unsafe { *self.suspender.get() };
+        suspender.is_some_and(|s| s.contains_caller())
+    }
+
+    /// Panics (in the task) when a blocking call is made off the task's own stack: switching
+    /// out from there would suspend the wrong stack. Blocking calls check this before they
+    /// register anywhere.
+    #[inline]
+    pub(crate) fn assert_on_own_stack(&self) {
+        if !self.on_own_stack() {
+            foreign_stack(self);
+        }
+    }
+
+    /// Switches back to the worker; returns when the worker resumes the task. The caller
+    /// arranged for someone to queue it again (or queued it itself). Called by the task itself.
+    #[inline(always)]
+    fn switch_out(&self) {
+        // SAFETY: as in `on_own_stack`.
+        let suspender = unsafe { *self.suspender.get() };
+        let Some(suspender) = suspender else {
+            unreachable!("a running task has its suspender");
+        };
+        // SAFETY: called by this task while it runs (see above).
+        if unsafe { suspender.suspend() }.is_err() {
+            foreign_stack(self);
+        }
+    }
+
+    /// The spare reference for a wait-list registration, or a clone. Called by the task itself.
+    pub(crate) fn take_spare_ref(self: &Arc<Self>) -> Arc<Task> {
+        // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
+        let spare = unsafe { (*self.spare_ref.get()).take() };
+        spare.unwrap_or_else(|| Arc::clone(self))
+    }
+
+    /// Runs `f` with the task-local values. Called by the task itself; `f` must not run user
+    /// code (which could touch the map again).
+    pub(crate) fn with_locals<R>(&self, f: impl FnOnce(&mut LocalMap) -> R) -> R {
+        // SAFETY: only the task itself touches its locals, on its home worker, and no other
+        // borrow is alive: callers run no user code inside `f`.
+        f(unsafe { &mut *self.locals.get() })
+    }
+
+    /// Drops the task-local values. Called by the task itself as its last act.
+    pub(crate) fn clear_locals(&self) {
+        // Drop one at a time, with no borrow of the map held while a destructor runs, so a
+        // destructor that touches another local still finds it (or re-creates it).
+        while let Some(entry) = self.with_locals(Vec::pop) {
+            drop(entry);
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn foreign_stack(task: &Task) -> ! {
+    panic!(
+        "may: a blocking call (channel, lock, sleep, I/O, join, yield, ...) was made on a stack \
+         that is not coroutine #{}'s own, inside a generator or stackful coroutine it drives; \
+         may can only switch a coroutine out from its own stack: drive the generator from its \
+         own may coroutine, or make the call outside it",
+        task.id
+    )
+}
+
+/// A task's run unwound into the worker. The body catches every panic on the task's own stack,
+/// so this is a bug in the runtime: report it and abort rather than run on with a task whose
+/// locks are held and whose destructors never ran.
+fn die(task: &Task, payload: Box<dyn Any + Send>) -> ! {
+    let name = task
+        .name
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" {n:?}"));
+    eprintln!(
+        "may: coroutine #{}{name} failed inside the runtime: {payload:?}",
+        task.id
+    );
+    std::process::abort();
+}
+
+impl std::fmt::Debug for Task {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Coroutine")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("stack_size", &self.stack_size)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use super::Task;
+    use crate::sync::{mpmc, Mutex};
+
+    /// Waits (bounded) until only the test's own reference to `co` is left: the worker drops its
+    /// references right after waking the joiners, so the count settles a moment after `join`.
+    fn settles_to_one(co: &Arc<Task>) -> usize {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(co) > 1 && Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        Arc::strong_count(co)
+    }
+
+    /// A coroutine that blocked in every kind of wait (a rendezvous channel, a contended
+    /// mutex, a timer, a join) keeps no reference to itself once finished: its own reference
+    /// (`self_ref`), its spare (`spare_ref`) and every borrowed `CurrentWaiter` are balanced.
+    #[test]
+    fn a_finished_coroutine_keeps_no_reference_to_itself() {
+        let (tx, rx) = mpmc::bounded::<u32>(0);
+        let lock = Arc::new(Mutex::new(0u32));
+        let held = lock.lock().unwrap();
+        let lock2 = lock.clone();
+        let h = crate::coroutine::spawn(move || {
+            let mut sum = 0;
+            for _ in 0..3 {
+                sum += rx.recv().unwrap();
+            }
+            *lock2.lock().unwrap() += sum;
+            crate::coroutine::sleep(Duration::from_millis(1));
+            crate::coroutine::spawn(|| 7).join().unwrap() + sum
+        });
+        let co = Arc::clone(h.coroutine().task());
+        for i in 1..=3 {
+            tx.send(i).unwrap();
+        }
+        drop(held);
+        assert_eq!(h.join().unwrap(), 13);
+        assert_eq!(*lock.lock().unwrap(), 6);
+        assert_eq!(
+            settles_to_one(&co),
+            1,
+            "a reference to the finished coroutine leaked"
+        );
+    }
+
+    /// The same for a coroutine cancelled while blocked: the wait that unwinds it is completed
+    /// by the canceller, which queues it with its own reference.
+    #[test]
+    fn a_cancelled_coroutine_keeps_no_reference_to_itself() {
+        let (_tx, rx) = mpmc::bounded::<u32>(0);
+        let (ready_tx, ready_rx) = mpmc::bounded::<()>(1);
+        let h = crate::coroutine::spawn(move || {
+            ready_tx.send(()).unwrap();
+            rx.recv()
+        });
+        let co = Arc::clone(h.coroutine().task());
+        ready_rx.recv().unwrap();
+        h.coroutine().cancel();
+        assert!(h.join().unwrap_err().is_cancelled());
+        assert_eq!(
+            settles_to_one(&co),
+            1,
+            "a reference to the cancelled coroutine leaked"
+        );
+    }
+}
