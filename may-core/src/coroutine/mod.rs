@@ -21,7 +21,7 @@ pub(crate) use scope::{run_scope, AfterJoin};
 pub use scope::{scope, Scope, ScopedJoinHandle};
 
 use crate::task::{self, cancel_point};
-use crate::wait::{self, park_task, OnCancel, Registered};
+use crate::wait::{self, park_task};
 
 /// Whether the caller runs inside a coroutine.
 pub fn is_coroutine() -> bool {
@@ -90,23 +90,11 @@ fn park_until(deadline: Option<Option<Instant>>) {
 /// on a plain thread, `std::thread::sleep`. A zero duration yields. `Duration::MAX` sleeps until
 /// the coroutine is cancelled.
 pub fn sleep(duration: Duration) {
-    if !task::in_task() {
-        std::thread::sleep(duration);
-        return;
-    }
-    if duration.is_zero() {
+    if duration.is_zero() && task::in_task() {
         yield_now();
         return;
     }
-    // Nothing completes this wait but its deadline (a timer) or a cancellation (which unwinds
-    // from `wait`); without a representable deadline it lasts until then.
-    let deadline = Instant::now().checked_add(duration);
-    let _ = wait::wait(
-        deadline,
-        OnCancel::Unwind,
-        |_| Registered::<()>::Waiting,
-        |_, _| None,
-    );
+    wait::sleep(duration);
 }
 
 #[allow(dead_code)]

@@ -201,3 +201,10 @@ impl<T: AsFd> AsRawFd for CoIo<T> {
         self.io.get().as_raw_fd()
     }
 }
+
+/// A `CoIo` of a `Send + Sync` descriptor can move to and be shared with other coroutines and
+/// threads.
+const _: () = {
+    const fn check<T: Send + Sync>() {}
+    check::<CoIo<std::os::fd::OwnedFd>>();
+};

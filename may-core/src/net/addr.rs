@@ -34,7 +34,7 @@ fn is_numeric<A: ?Sized>() -> bool {
 /// Resolves `addr`: in place on a plain thread or for numeric addresses, on the blocking pool
 /// otherwise.
 pub(crate) fn resolve<A: ToSocketAddrs + Send>(addr: A) -> io::Result<Vec<SocketAddr>> {
-    if !crate::coroutine::is_coroutine() || is_numeric::<A>() {
+    if !crate::task::in_task() || is_numeric::<A>() {
         return addr.to_socket_addrs().map(Iterator::collect);
     }
     crate::blocking::run_scoped(move || addr.to_socket_addrs().map(Iterator::collect))

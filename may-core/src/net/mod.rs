@@ -155,8 +155,4 @@ const _: () = {
     check::<TcpListener>();
     check::<TcpStream>();
     check::<UdpSocket>();
-    check::<crate::os::unix::net::UnixListener>();
-    check::<crate::os::unix::net::UnixStream>();
-    check::<crate::os::unix::net::UnixDatagram>();
-    check::<crate::io::CoIo<std::os::fd::OwnedFd>>();
 };

@@ -46,7 +46,7 @@ impl TcpStream {
     /// Opens a TCP connection to `addr`, trying each resolved address in turn. Names are
     /// resolved on the blocking pool when called from a coroutine.
     pub fn connect<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpStream> {
-        if !crate::coroutine::is_coroutine() {
+        if !crate::task::in_task() {
             let stream = net::TcpStream::connect(addr)?;
             stream.set_nonblocking(true)?;
             return Ok(TcpStream::from_nonblocking(stream));
@@ -62,7 +62,7 @@ impl TcpStream {
                 "cannot set a 0 duration timeout",
             ));
         }
-        if !crate::coroutine::is_coroutine() {
+        if !crate::task::in_task() {
             let stream = net::TcpStream::connect_timeout(addr, timeout)?;
             stream.set_nonblocking(true)?;
             return Ok(TcpStream::from_nonblocking(stream));

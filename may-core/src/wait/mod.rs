@@ -114,6 +114,24 @@ pub(crate) fn park_task(task: &Arc<Task>, deadline: Option<Instant>) {
     crate::timer::disarm(timer);
 }
 
+/// Suspends the caller for at least `duration`: the running task (its worker runs others
+/// meanwhile), or the calling thread. A task with a pending cancellation unwinds. A duration too
+/// long to represent lasts until the task is cancelled.
+pub(crate) fn sleep(duration: std::time::Duration) {
+    if !crate::task::in_task() {
+        std::thread::sleep(duration);
+        return;
+    }
+    // Nothing completes this wait but its deadline (a timer) or a cancellation, which unwinds
+    // from `wait`.
+    let _ = wait(
+        Instant::now().checked_add(duration),
+        OnCancel::Unwind,
+        |_| Registered::<()>::Waiting,
+        |_, _| None,
+    );
+}
+
 /// Parks the caller (the running task, or the calling thread) until it is unparked, or
 /// spuriously; no cancellation point. Only for a wait that a peer is certain to end soon (a
 /// channel's reserved receiver whose message is on its way).

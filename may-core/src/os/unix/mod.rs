@@ -11,3 +11,11 @@ pub mod net {
     pub use super::listener::{Incoming, UnixListener};
     pub use super::stream::UnixStream;
 }
+
+/// Every Unix socket type can move to and be shared with other coroutines and threads.
+const _: () = {
+    const fn check<T: Send + Sync>() {}
+    check::<net::UnixListener>();
+    check::<net::UnixStream>();
+    check::<net::UnixDatagram>();
+};

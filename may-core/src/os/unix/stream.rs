@@ -44,7 +44,7 @@ impl UnixStream {
 
     /// Connects to the socket at `path`.
     pub fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
-        if !crate::coroutine::is_coroutine() {
+        if !crate::task::in_task() {
             let stream = net::UnixStream::connect(path)?;
             stream.set_nonblocking(true)?;
             return Ok(UnixStream::from_nonblocking(stream));
@@ -171,7 +171,7 @@ pub(crate) fn as_uninit(buf: &mut [u8]) -> &mut [std::mem::MaybeUninit<u8>] {
 /// second, parking the coroutine in between.
 fn connect_retry(socket: Socket, addr: &SockAddr) -> io::Result<UnixStream> {
     for _ in 0..1000 {
-        crate::coroutine::sleep(Duration::from_millis(1));
+        crate::wait::sleep(Duration::from_millis(1));
         match socket.connect(addr) {
             Ok(()) => {
                 let stream: net::UnixStream = socket.into();
