@@ -114,7 +114,7 @@ impl Builder {
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(default_size))?;
         Ok(Arc::new(Task::new(
             next_id(),
-            self.name,
+            self.name.map(String::into_boxed_str),
             stack_size,
             self.measure_stack,
             start,

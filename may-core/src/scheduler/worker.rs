@@ -173,14 +173,19 @@ impl WorkerLocal {
     /// Blocks in `poll` until a wake, an I/O event or the next timer.
     fn sleep(&self, shared: &WorkerShared, rt: &Runtime) {
         // Nothing to run: a good moment to give finished stacks' memory back.
-        crate::task::stack::sweep_if_due();
+        let sweep_due = crate::task::stack::sweep_if_due();
         shared.sleeping.store(true, Ordering::SeqCst);
         rt.idle.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
         let timeout = if !shared.remote.is_empty() || rt.has_stealable_work(self.index) {
             Some(std::time::Duration::ZERO)
         } else {
-            crate::timer::next_deadline().map(|d| d.saturating_duration_since(Instant::now()))
+            let timer =
+                crate::timer::next_deadline().map(|d| d.saturating_duration_since(Instant::now()));
+            match (timer, sweep_due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
         };
         self.poll_events(timeout);
         rt.idle.fetch_sub(1, Ordering::SeqCst);

@@ -9,6 +9,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use super::task::{CANCEL_REQUESTED, DONE, UNWINDING};
 use super::{with_current, Selected, Task};
 
 /// The payload a cancelled task unwinds with.
@@ -33,16 +34,14 @@ impl Task {
 
     /// Requests cancellation; returns false if the task is already unwinding or done.
     fn request_cancel(&self) -> bool {
-        if self.done.load(Ordering::Acquire) || self.unwinding.load(Ordering::Acquire) {
-            return false;
-        }
-        self.cancel_requested.store(true, Ordering::SeqCst);
-        true
+        let flags = self.flags.fetch_or(CANCEL_REQUESTED, Ordering::SeqCst);
+        flags & (DONE | UNWINDING) == 0
     }
 
     /// A cancellation was requested and the task has not started unwinding for it yet.
+    #[inline]
     pub(crate) fn cancel_pending(&self) -> bool {
-        self.cancel_requested.load(Ordering::SeqCst) && !self.unwinding.load(Ordering::Acquire)
+        self.flags.load(Ordering::SeqCst) & (CANCEL_REQUESTED | UNWINDING) == CANCEL_REQUESTED
     }
 }
 
@@ -69,7 +68,7 @@ pub(crate) fn cancel_point() {
 /// cancelled again.
 #[cold]
 pub(crate) fn cancel_unwind(task: &Task) -> ! {
-    task.unwinding.store(true, Ordering::Release);
+    task.flags.fetch_or(UNWINDING, Ordering::Release);
     std::panic::resume_unwind(Box::new(Cancelled))
 }
 

@@ -1,6 +1,8 @@
 //! The context switch: a coroutine's stack and saved registers, on corosensei. Nothing else in
 //! the runtime knows which crate switches stacks.
 
+use std::ptr::NonNull;
+
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use super::stack::Stack;
@@ -26,7 +28,7 @@ pub(crate) enum Resumed {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Suspender {
     /// The parent link corosensei keeps at the top of the coroutine's stack.
-    yielder: *const Yielder<(), ()>,
+    yielder: NonNull<Yielder<(), ()>>,
     /// The usable stack, `[bottom, top)`, to recognise a call made on some other stack.
     bottom: usize,
     top: usize,
@@ -52,12 +54,17 @@ impl Suspender {
         // SAFETY: the yielder lives at the top of the coroutine's stack for as long as its body
         // runs (guaranteed by the caller), and we are on that stack (checked above), so this
         // suspends exactly this coroutine.
-        unsafe { (*self.yielder).suspend(()) };
+        unsafe { self.yielder.as_ref().suspend(()) };
         Ok(())
     }
 }
 
 impl Suspender {
+    /// The lowest address of the usable stack (the guard page is right below it).
+    pub(crate) fn stack_bottom(&self) -> usize {
+        self.bottom
+    }
+
     /// Whether the caller runs on the coroutine's own stack.
     #[inline(always)]
     pub(crate) fn contains_caller(&self) -> bool {
@@ -74,7 +81,7 @@ impl Context {
         let (bottom, top) = (stack.top() - stack.size(), stack.top());
         let inner = Coroutine::with_stack(stack, move |yielder: &Yielder<(), ()>, ()| {
             body(Suspender {
-                yielder,
+                yielder: NonNull::from(yielder),
                 bottom,
                 top,
             })

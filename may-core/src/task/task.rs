@@ -2,7 +2,7 @@
 //! a stack of its own at its first run, parked and woken, finished.
 //!
 //! # Who touches what
-//! - `run`, `suspender`, `guard`, `locals`, `self_ref` and `spare_ref` are only touched by the
+//! - `run`, `suspender`, `locals`, `self_ref` and `spare_ref` are only touched by the
 //!   thread that currently owns the task: the worker that popped it from a queue (a task is
 //!   queued at most once at a time, see the park token), and once started only its home worker
 //!   (a started task never migrates), or the task itself while it runs there.
@@ -14,7 +14,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::context::{Context, Resumed, Suspender};
@@ -29,6 +29,13 @@ pub(crate) const NOT_MEASURED: usize = usize::MAX;
 
 /// Task-local values: `(key address, value)`. A handful per task at most, so a vector.
 pub(crate) type LocalMap = Vec<(usize, Box<dyn Any>)>;
+
+/// `Task::flags`: a cancellation was requested.
+pub(super) const CANCEL_REQUESTED: u8 = 1;
+/// `Task::flags`: the task started unwinding because of a cancellation.
+pub(super) const UNWINDING: u8 = 2;
+/// `Task::flags`: the task finished.
+pub(super) const DONE: u8 = 4;
 
 /// A task's body before it first runs. It is run once, on the task's own stack; or, when no
 /// stack can be had for it, abandoned with the reason.
@@ -52,7 +59,7 @@ enum Run {
 /// Shared state of one task.
 pub(crate) struct Task {
     pub(crate) id: u64,
-    pub(crate) name: Option<String>,
+    pub(crate) name: Option<Box<str>>,
     /// Usable stack size in bytes.
     pub(crate) stack_size: usize,
     /// Whether the stack is filled so that its use can be measured when the task finishes.
@@ -63,25 +70,23 @@ pub(crate) struct Task {
     /// Index of the worker that started this task (`NO_WORKER` before): the scheduler's, kept
     /// here so that a waker finds the queue without a lookup.
     pub(crate) home: AtomicUsize,
-    pub(super) cancel_requested: AtomicBool,
-    /// Set by the task itself when it starts unwinding because of a cancellation.
-    pub(super) unwinding: AtomicBool,
-    pub(super) done: AtomicBool,
+    /// `CANCEL_REQUESTED`, `UNWINDING` (set by the task itself) and `DONE`.
+    pub(super) flags: AtomicU8,
     stack_used: AtomicUsize,
     /// # Invariant
     /// Accessed only by the task's owner (see the module docs).
     run: UnsafeCell<Run>,
-    /// The task's way back to its worker, set when its body starts.
+    /// The task's way back to its worker and the bounds of its stack, set when its body starts.
+    ///
+    /// # Invariant
+    /// Accessed only by the task itself, on its home worker (the fault handler, which reads the
+    /// stack bounds, runs on the faulting task's own thread).
+    suspender: UnsafeCell<Option<Suspender>>,
+    /// Boxed on first use: most tasks have none.
     ///
     /// # Invariant
     /// Accessed only by the task itself, on its home worker.
-    suspender: UnsafeCell<Option<Suspender>>,
-    /// The guard page below the stack, `[start, end)`, to recognise an overflow. Written by the
-    /// home worker before the first switch in; read by the fault handler while the task runs.
-    guard: UnsafeCell<(usize, usize)>,
-    /// # Invariant
-    /// Accessed only by the task itself, on its home worker.
-    locals: UnsafeCell<LocalMap>,
+    locals: UnsafeCell<Option<Box<LocalMap>>>,
     /// The task's reference to itself while it is started and not finished: a parked task stays
     /// alive (its stack is never dropped while suspended) even when nobody else holds it,
     /// without every park paying for a reference of its own. Set by the home worker after the
@@ -105,7 +110,7 @@ pub(crate) struct Task {
     pub(crate) joiners: Joiners,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `guard`, `locals`, `self_ref`, `spare_ref`)
+// SAFETY: the non-Sync fields (`run`, `suspender`, `locals`, `self_ref`, `spare_ref`)
 // are only accessed by one thread at a time, as described in the module docs; every other field
 // is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
 // is only ever resumed on its home worker, so those values never leave that thread.
@@ -127,7 +132,7 @@ impl Task {
     /// A task that runs `start` on a stack of `stack_size` bytes (page-rounded) when first run.
     pub(crate) fn new(
         id: u64,
-        name: Option<String>,
+        name: Option<Box<str>>,
         stack_size: usize,
         measure_stack: bool,
         start: Arc<dyn Start>,
@@ -140,14 +145,11 @@ impl Task {
             slot: Waiter::default(),
             park_token: ParkToken::new(),
             home: AtomicUsize::new(NO_WORKER),
-            cancel_requested: AtomicBool::new(false),
-            unwinding: AtomicBool::new(false),
-            done: AtomicBool::new(false),
+            flags: AtomicU8::new(0),
             stack_used: AtomicUsize::new(NOT_MEASURED),
             run: UnsafeCell::new(Run::NotStarted(start)),
             suspender: UnsafeCell::new(None),
-            guard: UnsafeCell::new((0, 0)),
-            locals: UnsafeCell::new(Vec::new()),
+            locals: UnsafeCell::new(None),
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
             joiners: Joiners::default(),
@@ -156,7 +158,7 @@ impl Task {
 
     /// Whether the task has finished.
     pub(crate) fn is_done(&self) -> bool {
-        self.done.load(Ordering::Acquire)
+        self.flags.load(Ordering::Acquire) & DONE != 0
     }
 
     /// Bytes of stack the task used, once finished, if it was measured.
@@ -191,7 +193,7 @@ impl Task {
             }
             Ok(true) => {
                 on_finish();
-                self.done.store(true, Ordering::Release);
+                self.flags.fetch_or(DONE, Ordering::Release);
                 self.joiners.notify_all();
                 // SAFETY: the owner; the task is done, so its own references go.
                 drop(unsafe {
@@ -256,8 +258,6 @@ impl Task {
         if self.measure_stack {
             stack.fill_for_measurement();
         }
-        // SAFETY: the owner, before the first switch in (see the module docs).
-        unsafe { *self.guard.get() = stack.guard() };
         Ok(Context::new(stack, move |suspender| {
             with_current(|task| match task {
                 // SAFETY: the task itself, on its home worker, before anything reads it.
@@ -268,11 +268,18 @@ impl Task {
         }))
     }
 
-    /// The guard page below the task's stack (`(0, 0)` before it started).
+    /// The guard page below the task's stack, `[start, end)` (`(0, 0)` before its body runs).
+    /// Called on the task's own thread (by the fault handler, while the task runs).
     pub(crate) fn guard(&self) -> (usize, usize) {
-        // SAFETY: written once by the owner before the task first runs; read by the fault
-        // handler only while the task runs, after that write.
-        unsafe { *self.guard.get() }
+        // SAFETY: the suspender is written by the task itself when its body starts, on this
+        // thread, before anything here can fault on its stack.
+        match unsafe { *self.suspender.get() } {
+            Some(suspender) => {
+                let bottom = suspender.stack_bottom();
+                (bottom - crate::sys::page_size(), bottom)
+            }
+            None => (0, 0),
+        }
     }
 
     /// Makes the park token available; schedules the task if it was parked.
@@ -366,13 +373,18 @@ impl Task {
     pub(crate) fn with_locals<R>(&self, f: impl FnOnce(&mut LocalMap) -> R) -> R {
         // SAFETY: only the task itself touches its locals, on its home worker, and no other
         // borrow is alive: callers run no user code inside `f`.
-        f(unsafe { &mut *self.locals.get() })
+        let locals = unsafe { &mut *self.locals.get() };
+        f(locals.get_or_insert_with(Box::default))
     }
 
     /// Drops the task-local values. Called by the task itself as its last act.
     pub(crate) fn clear_locals(&self) {
         // Drop one at a time, with no borrow of the map held while a destructor runs, so a
         // destructor that touches another local still finds it (or re-creates it).
+        // SAFETY: as in `with_locals`.
+        if unsafe { (*self.locals.get()).is_none() } {
+            return;
+        }
         while let Some(entry) = self.with_locals(Vec::pop) {
             drop(entry);
         }

@@ -19,7 +19,7 @@ use std::io;
 use std::num::NonZeroUsize;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) use size::{checked_stack_size, round_stack_size};
 pub use size::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
@@ -137,7 +137,15 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        slab::lock().give([self.raw]);
+        give_back([self.raw]);
+    }
+}
+
+/// Returns stacks to the shared pool or their slabs, and sweeps when that asks for it.
+fn give_back(stacks: impl IntoIterator<Item = RawStack>) {
+    let mut slabs = slab::lock();
+    if slabs.give(stacks) {
+        slab::sweep(slabs);
     }
 }
 
@@ -177,7 +185,7 @@ struct Cache {
 
 impl Drop for Cache {
     fn drop(&mut self) {
-        slab::lock().give(self.stacks.drain(..));
+        give_back(self.stacks.drain(..));
     }
 }
 
@@ -251,19 +259,19 @@ fn cache_or_share(raw: RawStack) {
     let limit = LOCAL_LIMIT.load(Ordering::Relaxed);
     let cached = with_cache(|cache| {
         if limit == 0 {
-            slab::lock().give([raw]);
+            give_back([raw]);
             return;
         }
         cache.push(raw);
         if cache.len() > limit {
             // The oldest (coldest) ones go to the shared pool.
             let n = BATCH.min(cache.len());
-            slab::lock().give(cache.drain(..n));
+            give_back(cache.drain(..n));
         }
     });
     if cached.is_none() {
         // The thread is tearing down its locals: straight to the shared pool.
-        slab::lock().give([raw]);
+        give_back([raw]);
     }
 }
 
@@ -278,22 +286,27 @@ fn sweep_clock_ms() -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Gives the pages of stacks that went back to their slabs to the kernel (see `slab.rs`). Called
-/// by a worker that ran out of work; does nothing when another sweep ran in the last
-/// [`SWEEP_INTERVAL_MS`] or when another thread holds the slabs.
-pub(crate) fn sweep_if_due() {
-    let now = sweep_clock_ms();
-    let last = LAST_SWEEP_MS.load(Ordering::Relaxed);
-    if now.saturating_sub(last) < SWEEP_INTERVAL_MS {
-        return;
-    }
-    let Some(mut slabs) = slab::try_lock() else {
-        return;
+/// Gives the memory of stacks that went back to their slabs to the kernel (see `slab.rs`).
+/// Called by a worker that ran out of work. At most one sweep every [`SWEEP_INTERVAL_MS`]:
+/// when one is wanted but not due yet, returns how long until it is (the worker sleeps no
+/// longer than that, so memory goes back even if it then stays idle).
+pub(crate) fn sweep_if_due() -> Option<Duration> {
+    let interval = Duration::from_millis(SWEEP_INTERVAL_MS);
+    let Some(slabs) = slab::try_lock() else {
+        // Another thread is at the slabs; look again later.
+        return Some(interval);
     };
-    LAST_SWEEP_MS.store(now, Ordering::Relaxed);
-    if slabs.has_warm() {
-        slabs.sweep();
+    if !slabs.has_warm() {
+        return None;
     }
+    let now = sweep_clock_ms();
+    let since = now.saturating_sub(LAST_SWEEP_MS.load(Ordering::Relaxed));
+    if since < SWEEP_INTERVAL_MS {
+        return Some(Duration::from_millis(SWEEP_INTERVAL_MS - since));
+    }
+    LAST_SWEEP_MS.store(now, Ordering::Relaxed);
+    slab::sweep(slabs);
+    None
 }
 
 #[cfg(all(test, not(loom)))]

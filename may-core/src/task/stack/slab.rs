@@ -5,8 +5,10 @@
 //! installed) on first use. A slot that comes back beyond the pool's limit is *warm* (its pages
 //! may still be resident) until a *sweep* gives the pages of warm slots back to the kernel (one
 //! call per run of neighbouring slots) and makes them *cold*; a sweep also unmaps every slab
-//! whose slots are all back (keeping one per size class). Sweeps run when a worker runs out of
-//! work (rate-limited, see `sweep_if_due`), and in the middle of a burst once
+//! whose slots are all back (keeping one per size class). A sweep decides under the lock and
+//! makes its system calls outside it, with the slots it handles out of every list meanwhile, so
+//! it never stalls a thread that spawns or finishes a coroutine. Sweeps run when a worker runs
+//! out of work (see `sweep_if_due`), and in the middle of a busy period once
 //! [`SWEEP_WARM_SLOTS`] slots are warm. So a burst of coroutines does not pin its peak memory
 //! once it is over, finishing a coroutine never makes a system call of its own, and steady
 //! spawning, which lives off the per-thread caches and the pool, makes none at all.
@@ -26,7 +28,7 @@ const MAX_SLAB_SLOTS: usize = 16 * 1024;
 /// Largest mapping of one slab (large stacks get fewer slots per slab, at least one).
 const MAX_SLAB_BYTES: usize = 1 << 30;
 /// Warm slots (all classes) that make the next return sweep right away, busy or not.
-const SWEEP_WARM_SLOTS: usize = 64 * 1024;
+const SWEEP_WARM_SLOTS: usize = 256 * 1024;
 
 struct Slab {
     mapping: Mapping,
@@ -89,27 +91,25 @@ impl Slab {
         Ok(Some(slot))
     }
 
-    /// Gives the pages of the warm slots back to the kernel, one call per run of neighbours
-    /// (guard pages in between stay guards).
-    fn trim_warm(&mut self) {
+    /// The address ranges of `slots` (sorted) to give back, one per run of neighbours; the
+    /// guard pages inside a run stay guards.
+    fn runs(&self, slots: &[u32]) -> Vec<(usize, usize)> {
         let page = sys::page_size();
-        self.warm.sort_unstable();
+        let mut ranges = Vec::new();
         let mut i = 0;
-        while i < self.warm.len() {
-            let first = self.warm[i];
+        while i < slots.len() {
+            let first = slots[i];
             let mut last = first;
-            while i + 1 < self.warm.len() && self.warm[i + 1] == last + 1 {
+            while i + 1 < slots.len() && slots[i + 1] == last + 1 {
                 i += 1;
                 last += 1;
             }
             i += 1;
             let start = self.slot_addr(first) + page;
             let end = self.slot_addr(last) + self.slot_len;
-            if let Err(err) = sys::release_pages(start, end - start) {
-                log::warn!("may: releasing the pages of free coroutine stacks failed: {err}");
-            }
+            ranges.push((start, end - start));
         }
-        self.cold.append(&mut self.warm);
+        ranges
     }
 }
 
@@ -195,26 +195,53 @@ impl Class {
         slab.warm.push(stack.slot);
     }
 
-    /// Unmaps the slabs whose every slot is back (but one) and gives the pages of the other
-    /// slabs' warm slots back; returns how many warm slots it handled.
-    fn sweep(&mut self) -> usize {
-        let mut swept = 0;
+    /// Takes the sweep's work out of this class (see [`Sweep`]).
+    fn begin_sweep(&mut self, class: usize, sweep: &mut Sweep) {
         // One empty slab stays mapped (its pages given back), so that a program that spawns in
         // waves does not map and unmap a slab per wave.
         let mut kept_one = false;
-        for entry in self.slabs.iter_mut() {
+        for (index, entry) in self.slabs.iter_mut().enumerate() {
             let Some(slab) = entry else { continue };
-            swept += slab.warm.len();
+            sweep.slots += slab.warm.len();
             if slab.live == 0 && kept_one {
-                *entry = None;
+                if let Some(slab) = entry.take() {
+                    sweep.unmap.push(slab);
+                }
                 continue;
             }
             kept_one |= slab.live == 0;
-            if !slab.warm.is_empty() {
-                slab.trim_warm();
+            if slab.warm.is_empty() {
+                continue;
+            }
+            let mut slots = std::mem::take(&mut slab.warm);
+            slots.sort_unstable();
+            sweep.ranges.extend(slab.runs(&slots));
+            sweep.trimmed.push((class, index, slots));
+        }
+    }
+}
+
+/// A sweep's work, taken out under the lock and done outside it: slabs to unmap (dropping them
+/// unmaps), ranges to give back, and the slots behind those ranges, which are in no list until
+/// [`Slabs::finish_sweep`] makes them cold.
+#[derive(Default)]
+pub(super) struct Sweep {
+    /// Warm slots handled, those of unmapped slabs included.
+    slots: usize,
+    unmap: Vec<Slab>,
+    ranges: Vec<(usize, usize)>,
+    trimmed: Vec<(usize, usize, Vec<u32>)>,
+}
+
+impl Sweep {
+    /// Makes the system calls; then hand the sweep back to [`Slabs::finish_sweep`].
+    pub(super) fn run(&mut self) {
+        self.unmap.clear();
+        for &(start, len) in &self.ranges {
+            if let Err(err) = sys::release_pages(start, len) {
+                log::warn!("may: releasing the pages of free coroutine stacks failed: {err}");
             }
         }
-        swept
     }
 }
 
@@ -225,12 +252,15 @@ pub(super) struct Slabs {
     pool_limit: usize,
     /// Slots returned to their slabs since the last sweep.
     warm: usize,
+    /// A sweep is running (its slots are in no list).
+    sweeping: bool,
 }
 
 static SLABS: Mutex<Slabs> = Mutex::new(Slabs {
     classes: Vec::new(),
     pool_limit: 1000,
     warm: 0,
+    sweeping: false,
 });
 
 /// The global slabs. No user code runs under this lock, so poisoning cannot happen; if it did
@@ -277,7 +307,10 @@ impl Slabs {
     }
 
     /// Takes finished stacks back: into the pool while it has room, else to their slabs.
-    pub(super) fn give(&mut self, stacks: impl IntoIterator<Item = RawStack>) {
+    /// Returns whether so many slots are warm that a sweep should run now (the caller runs it
+    /// with [`sweep`] once it is done with the lock).
+    #[must_use = "run a sweep when asked to"]
+    pub(super) fn give(&mut self, stacks: impl IntoIterator<Item = RawStack>) -> bool {
         let limit = self.pool_limit;
         for stack in stacks {
             let class = self.class(stack.size);
@@ -288,9 +321,7 @@ impl Slabs {
                 self.warm += 1;
             }
         }
-        if self.warm >= SWEEP_WARM_SLOTS {
-            self.sweep();
-        }
+        self.warm >= SWEEP_WARM_SLOTS && !self.sweeping
     }
 
     /// Sets how many stacks the shared pool keeps per class; the excess goes back to the slabs.
@@ -307,17 +338,48 @@ impl Slabs {
         }
     }
 
-    /// Gives the memory of stacks that went back to their slabs to the kernel (see the module
-    /// docs); returns how many slots it handled.
-    pub(super) fn sweep(&mut self) -> usize {
+    /// Starts a sweep (see the module docs): takes the work out, to be run with the lock
+    /// released. At most one sweep runs at a time; `None` while another one does.
+    pub(super) fn begin_sweep(&mut self) -> Option<Sweep> {
+        if self.sweeping {
+            return None;
+        }
+        self.sweeping = true;
         self.warm = 0;
-        self.classes.iter_mut().map(Class::sweep).sum()
+        let mut sweep = Sweep::default();
+        for (index, class) in self.classes.iter_mut().enumerate() {
+            class.begin_sweep(index, &mut sweep);
+        }
+        Some(sweep)
+    }
+
+    /// Ends a sweep begun by [`begin_sweep`](Self::begin_sweep) and run: its slots are cold.
+    pub(super) fn finish_sweep(&mut self, sweep: Sweep) {
+        for (class, slab, mut slots) in sweep.trimmed {
+            let Some(Some(slab)) = self.classes[class].slabs.get_mut(slab) else {
+                unreachable!("only a sweep unmaps a slab, and one sweep runs at a time");
+            };
+            slab.cold.append(&mut slots);
+        }
+        self.sweeping = false;
     }
 
     /// Whether a sweep has anything to do.
     pub(super) fn has_warm(&self) -> bool {
         self.warm > 0
     }
+}
+
+/// Runs a whole sweep: begins it under the lock, makes its system calls without it, finishes it
+/// under the lock. Returns whether it ran (another sweep may be running).
+pub(super) fn sweep(mut slabs: MutexGuard<'static, Slabs>) -> bool {
+    let Some(mut sweep) = slabs.begin_sweep() else {
+        return false;
+    };
+    drop(slabs);
+    sweep.run();
+    lock().finish_sweep(sweep);
+    true
 }
 
 #[cfg(all(test, not(loom)))]
@@ -341,6 +403,7 @@ mod tests {
             classes: Vec::new(),
             pool_limit: 0,
             warm: 0,
+            sweeping: false,
         };
         let stacks: Vec<RawStack> = (0..300).map(|_| slabs.take(size).unwrap()).collect();
         // 64 + 128 + 256 slots: three slabs.
@@ -349,15 +412,22 @@ mod tests {
             // SAFETY: the top word of a usable stack we own.
             unsafe { ((stack.top - 8) as *mut usize).write_volatile(0xabcd) };
         }
-        slabs.give(stacks.iter().copied());
+        assert!(
+            !slabs.give(stacks.iter().copied()),
+            "300 warm slots ask for no sweep"
+        );
         assert_eq!(usage(&slabs), (3, 0), "nothing is unmapped before a sweep");
-        assert_eq!(slabs.sweep(), 300);
+        let mut sweep = slabs.begin_sweep().unwrap();
+        assert!(slabs.begin_sweep().is_none(), "one sweep at a time");
+        assert_eq!(sweep.slots, 300);
+        sweep.run();
+        slabs.finish_sweep(sweep);
         assert_eq!(usage(&slabs), (1, 0), "one empty slab stays mapped");
         let again = slabs.take(size).unwrap();
         // SAFETY: as above; the kept slab's pages were given back, so they read zero.
         let word = unsafe { ((again.top - 8) as *const usize).read_volatile() };
         assert_eq!(word, 0);
-        slabs.give([again]);
+        let _ = slabs.give([again]);
     }
 
     /// Stacks within the pool's limit stay pooled, and come back first.
@@ -368,16 +438,17 @@ mod tests {
             classes: Vec::new(),
             pool_limit: 2,
             warm: 0,
+            sweeping: false,
         };
         let stacks: Vec<RawStack> = (0..3).map(|_| slabs.take(size).unwrap()).collect();
-        slabs.give(stacks.iter().copied());
+        let _ = slabs.give(stacks.iter().copied());
         assert_eq!(slabs.classes[0].pooled.len(), 2);
         assert_eq!(usage(&slabs), (1, 2), "the third went back to its slab");
         let mut out = Vec::new();
         slabs.take_pooled(size, 8, &mut out);
         assert_eq!(out.len(), 2);
         slabs.set_pool_limit(0);
-        slabs.give(out);
+        let _ = slabs.give(out);
         assert_eq!(usage(&slabs), (1, 0));
     }
 }
