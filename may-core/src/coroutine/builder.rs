@@ -112,13 +112,13 @@ impl Builder {
     fn task(self, start: Arc<dyn Start>) -> io::Result<Arc<Task>> {
         let default_size = crate::runtime::config().stack_size();
         let stack_size = checked_stack_size(self.stack_size.unwrap_or(default_size))?;
-        Ok(Arc::new(Task::new(
+        Ok(Task::new(
             next_id(),
             self.name.map(String::into_boxed_str),
             stack_size,
             self.measure_stack,
             start,
-        )))
+        ))
     }
 }
 

@@ -45,12 +45,8 @@ pub fn try_current() -> Option<Coroutine> {
 ///
 /// A coroutine with a pending cancellation unwinds here.
 pub fn yield_now() {
-    match task::current() {
-        Some(task) => {
-            cancel_point();
-            task.yield_now();
-        }
-        None => std::thread::yield_now(),
+    if !task::yield_current() {
+        std::thread::yield_now();
     }
 }
 

@@ -24,6 +24,21 @@ pub(crate) use cancel::{
     cancel_point, cancel_unwind, is_cancel_pending, unwind_if_selected_cancel, Cancelled,
 };
 pub(crate) use current::{current, in_task, with_current};
+
+/// Yields the running task (see [`Task::yield_now`]); false on a plain thread. A task with a
+/// pending cancellation unwinds instead.
+pub(crate) fn yield_current() -> bool {
+    with_current(|task| match task {
+        Some(task) => {
+            if task.cancel_pending() {
+                cancel_unwind(task);
+            }
+            task.yield_now();
+            true
+        }
+        None => false,
+    })
+}
 pub(crate) use schedule::{install as install_scheduler, Schedule};
 pub(crate) use slot::{Selected, Waiter};
 pub(crate) use task::{Ran, Start, Task, NO_WORKER};

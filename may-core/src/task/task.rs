@@ -130,14 +130,16 @@ pub(crate) enum Ran {
 
 impl Task {
     /// A task that runs `start` on a stack of `stack_size` bytes (page-rounded) when first run.
+    ///
+    /// Every task lives in an `Arc` (see [`Task::arc`]).
     pub(crate) fn new(
         id: u64,
         name: Option<Box<str>>,
         stack_size: usize,
         measure_stack: bool,
         start: Arc<dyn Start>,
-    ) -> Task {
-        Task {
+    ) -> Arc<Task> {
+        Arc::new(Task {
             id,
             name,
             stack_size,
@@ -153,6 +155,17 @@ impl Task {
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
             joiners: Joiners::default(),
+        })
+    }
+
+    /// A new counted reference to this task.
+    fn arc(&self) -> Arc<Task> {
+        let ptr: *const Task = self;
+        // SAFETY: every task lives in an `Arc` (`Task::new` returns one), and `self` borrows it,
+        // so bumping the count yields an owned reference.
+        unsafe {
+            Arc::increment_strong_count(ptr);
+            Arc::from_raw(ptr)
         }
     }
 
@@ -319,12 +332,14 @@ impl Task {
     }
 
     /// Queues the running task (itself) behind the others ready on its worker and switches out.
-    pub(crate) fn yield_now(self: Arc<Self>) {
+    /// The queue gets the task's spare reference (the worker's becomes the next spare), so a
+    /// yield touches no reference count.
+    pub(crate) fn yield_now(&self) {
         self.assert_on_own_stack();
-        let this: *const Task = &*self;
-        schedule::schedule(self);
-        // SAFETY: the worker running this task keeps it alive while it runs.
-        unsafe { (*this).switch_out() };
+        // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
+        let me = unsafe { (*self.spare_ref.get()).take() }.unwrap_or_else(|| self.arc());
+        schedule::schedule(me);
+        self.switch_out();
     }
 
     /// Whether the caller runs on this task's own stack (not inside a generator or another
@@ -362,10 +377,10 @@ impl Task {
     }
 
     /// The spare reference for a wait-list registration, or a clone. Called by the task itself.
-    pub(crate) fn take_spare_ref(self: &Arc<Self>) -> Arc<Task> {
+    pub(crate) fn take_spare_ref(&self) -> Arc<Task> {
         // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
         let spare = unsafe { (*self.spare_ref.get()).take() };
-        spare.unwrap_or_else(|| Arc::clone(self))
+        spare.unwrap_or_else(|| self.arc())
     }
 
     /// Runs `f` with the task-local values. Called by the task itself; `f` must not run user

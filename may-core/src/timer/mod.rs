@@ -213,7 +213,7 @@ mod tests {
     }
 
     fn co(id: u64) -> Arc<Task> {
-        Arc::new(Task::new(id, None, 4096, false, Arc::new(NeverStarted)))
+        Task::new(id, None, 4096, false, Arc::new(NeverStarted))
     }
 
     #[test]
