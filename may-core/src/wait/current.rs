@@ -6,7 +6,7 @@ use std::mem::ManuallyDrop;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use super::{WaiterRef, THREAD_WAITER};
+use super::{thread_waiter, WaiterRef};
 
 /// The waiter of the running coroutine (or of the calling thread), borrowed for one blocking
 /// call. It derefs to a [`WaiterRef`]; [`registration`](CurrentWaiter::registration) gives the
@@ -36,7 +36,7 @@ impl CurrentWaiter {
                 // released: `CurrentWaiter` never drops this `Arc`.
                 WaiterRef::Coroutine(unsafe { Arc::from_raw(ptr) })
             }
-            None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
+            None => WaiterRef::Thread(thread_waiter()),
         });
         CurrentWaiter {
             inner: ManuallyDrop::new(inner),

@@ -141,11 +141,46 @@ pub(crate) struct ThreadWaiter {
     thread: Thread,
 }
 
-crate::loom::thread_local! {
-    static THREAD_WAITER: Arc<ThreadWaiter> = Arc::new(ThreadWaiter {
+fn new_thread_waiter() -> ThreadWaiter {
+    ThreadWaiter {
         waiter: Waiter::default(),
         thread: crate::loom::current_thread(),
-    });
+    }
+}
+
+crate::loom::thread_local! {
+    static THREAD_WAITER: Arc<ThreadWaiter> = Arc::new(new_thread_waiter());
+}
+
+/// The calling thread's waiter.
+fn thread_waiter() -> Arc<ThreadWaiter> {
+    THREAD_WAITER
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| exiting_thread_waiter())
+}
+
+/// The waiter of a thread whose `THREAD_WAITER` is already destroyed: a blocking call from
+/// another thread-local's destructor while the thread exits. One per thread, leaked on purpose
+/// (a few dozen bytes, only for threads that block that late): an operation needs the same
+/// waiter identity on every call it makes, and no destructor runs after this point anyway.
+#[cold]
+fn exiting_thread_waiter() -> Arc<ThreadWaiter> {
+    std::thread_local! {
+        // No destructor: readable for as long as the thread runs code.
+        static EXITING: std::cell::Cell<*const ThreadWaiter> =
+            const { std::cell::Cell::new(std::ptr::null()) };
+    }
+    EXITING.with(|cell| {
+        if cell.get().is_null() {
+            cell.set(Arc::into_raw(Arc::new(new_thread_waiter())));
+        }
+        // SAFETY: the pointer came from `Arc::into_raw` above and that count is never released,
+        // so the waiter is alive; bumping the count first makes the returned `Arc` an owned one.
+        unsafe {
+            Arc::increment_strong_count(cell.get());
+            Arc::from_raw(cell.get())
+        }
+    })
 }
 
 /// A shared reference to a waiter that knows how to wake its owner.
@@ -162,7 +197,7 @@ impl WaiterRef {
     pub(crate) fn current() -> WaiterRef {
         match crate::coroutine::current_inner() {
             Some(co) => WaiterRef::Coroutine(co),
-            None => WaiterRef::Thread(THREAD_WAITER.with(Arc::clone)),
+            None => WaiterRef::Thread(thread_waiter()),
         }
     }
 
