@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
 use super::handle::{MsgBuf, Registration, SelectHandle, Token};
+use super::rand::Order;
 use super::selected::SelectedOperation;
 use crate::coroutine::unwind_if_selected_cancel;
 use crate::sync::mpmc::{Receiver, Sender};
@@ -24,9 +25,9 @@ struct Op<'a> {
 /// operations can be selected from several threads or coroutines; the returned
 /// [`SelectedOperation`] must be completed where it was selected.
 ///
-/// When several operations are ready, one is chosen at random (unless built with
-/// [`new_biased`](Self::new_biased)). Operations on disconnected channels are ready (their
-/// completion returns the error).
+/// When several operations are ready, one of them is chosen uniformly at random (unless built
+/// with [`new_biased`](Self::new_biased): then the first ready one in insertion order).
+/// Operations on disconnected channels are ready (their completion returns the error).
 ///
 /// ```
 /// use may_core::select::Select;
@@ -179,15 +180,11 @@ impl<'a> Select<'a> {
             crate::sync::mpmc::cancel_point();
         }
         let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let order = Order::new(n, self.biased);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let op = self.ops.get((start + k) % n);
+                let op = self.ops.get(order.get(k));
                 if op.handle.is_ready() {
                     return Some(op.index);
                 }
@@ -201,7 +198,7 @@ impl<'a> Select<'a> {
             let mut watched = 0;
             let mut ready = None;
             for k in 0..n {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 let op = self.ops.get(pos);
                 if op.handle.watch(&me, pos) {
                     ready = Some(op.index);
@@ -218,7 +215,7 @@ impl<'a> Select<'a> {
                 }
             }
             for k in 0..watched {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 self.ops.get(pos).handle.unwatch(&me, pos);
             }
             if ready.is_some() {
@@ -244,15 +241,11 @@ impl<'a> Select<'a> {
             crate::sync::mpmc::cancel_point();
         }
         let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let order = Order::new(n, self.biased);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 if let Some(token) = self.ops.get(pos).handle.try_reserve(&mut buf) {
                     return Some(self.selected(pos, token, buf));
                 }
@@ -263,7 +256,7 @@ impl<'a> Select<'a> {
             // Past the deadline (or for a `try_`), one registration round still runs, then one
             // more try round, as in crossbeam: a message that arrived after its operation was
             // tried is handed to us or seen there, which keeps the selection linearizable.
-            let (found, _ready) = self.wait_round(start, deadline);
+            let (found, _ready) = self.wait_round(&order, deadline);
             if let Some((pos, token)) = found {
                 return Some(self.selected(pos, token, buf));
             }
@@ -276,7 +269,7 @@ impl<'a> Select<'a> {
     /// Unwinds a cancelled coroutine (holding nothing).
     fn wait_round(
         &self,
-        start: usize,
+        order: &Order,
         deadline: Option<Instant>,
     ) -> (Option<(usize, Token)>, bool) {
         let n = self.ops.len();
@@ -286,7 +279,7 @@ impl<'a> Select<'a> {
         let mut registered = 0;
         let mut ready = false;
         for k in 0..n {
-            let pos = (start + k) % n;
+            let pos = order.get(k);
             let handle = self.ops.get(pos).handle;
             match handle.register(&me, pos) {
                 Registration::Registered => registered = k + 1,
@@ -314,7 +307,7 @@ impl<'a> Select<'a> {
         };
         let mut found = None;
         for k in 0..registered {
-            let pos = (start + k) % n;
+            let pos = order.get(k);
             let handle = self.ops.get(pos).handle;
             if handle.unregister(&me, pos) {
                 found = Some((pos, handle.taken_token()));
