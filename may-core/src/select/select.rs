@@ -13,7 +13,7 @@ use crate::wait::{Selected, WaiterRef};
 
 #[derive(Clone, Copy)]
 struct Op<'a> {
-    handle: &'a (dyn SelectHandle + Sync),
+    handle: &'a dyn SelectHandle,
     index: usize,
     /// Address of the channel end, to check that the completion uses the same one.
     addr: usize,
@@ -21,9 +21,9 @@ struct Op<'a> {
 
 /// Waits on several send and receive operations at once, like crossbeam-channel's `Select`.
 ///
-/// A `Select` is `Clone`, `Send` and `Sync` (its message types must be `Send`), so one set of
-/// operations can be selected from several threads or coroutines; the returned
-/// [`SelectedOperation`] must be completed where it was selected.
+/// A `Select` is `Clone`, `Send` and `Sync`, so one set of operations can be selected from
+/// several threads or coroutines; the returned [`SelectedOperation`] must be completed where it
+/// was selected. Message types need not be `Send`, as in crossbeam-channel.
 ///
 /// When several operations are ready, one of them is chosen uniformly at random (unless built
 /// with [`new_biased`](Self::new_biased): then the first ready one in insertion order).
@@ -72,7 +72,7 @@ impl<'a> Select<'a> {
         }
     }
 
-    fn add(&mut self, handle: &'a (dyn SelectHandle + Sync), addr: usize) -> usize {
+    fn add(&mut self, handle: &'a dyn SelectHandle, addr: usize) -> usize {
         let index = self.next_index;
         self.next_index += 1;
         self.ops.push(Op {
@@ -84,12 +84,12 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send operation on `s`; returns its index.
-    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(s, s as *const Sender<T> as usize)
     }
 
     /// Adds a receive operation on `r`; returns its index.
-    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(r, r as *const Receiver<T> as usize)
     }
 
@@ -374,6 +374,17 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (None, b) => b,
     }
 }
+
+// SAFETY: a `Select` holds shared references to channel ends, and what it does through them
+// (try, reserve, register, wait, release) only moves messages between the channel's own slots
+// and the `SelectedOperation` it returns, under the channel's lock: it never drops a message
+// and never hands one to its caller. A message reaches the selecting thread only through
+// `SelectedOperation::recv(&r)` (and a send needs `&s`), which takes a `&Receiver<T>` on that
+// thread, so `Receiver<T>: Sync`, so `T: Send`. Hence moving or sharing a `Select` whose
+// message types are not `Send` moves no such message to another thread, as in crossbeam-channel.
+unsafe impl Send for Select<'_> {}
+// SAFETY: as for `Send`; every method that selects takes `&mut self`.
+unsafe impl Sync for Select<'_> {}
 
 #[allow(dead_code)]
 fn _assert_send_sync() {
