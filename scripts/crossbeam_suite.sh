@@ -49,4 +49,7 @@ for entry in "${skips[@]}"; do
 done
 
 echo "-- cargo test --release --manifest-path $shim/Cargo.toml $*"
-cargo test --release --manifest-path "$shim/Cargo.toml" "$@" -- "${skip_args[@]}"
+log=$work/test.log
+cargo test --release --manifest-path "$shim/Cargo.toml" "$@" -- "${skip_args[@]}" 2>&1 | tee "$log"
+awk -v skipped="${#skips[@]}" '/^test result:/ { passed += $4; failed += $6 }
+    END { printf "crossbeam-channel %s suite: %d passed, %d failed, %d skipped\n", "'"$version"'", passed, failed, skipped }' "$log"
