@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::error::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
 use super::handle::{MsgBuf, Registration, SelectHandle, Token};
+use super::rand::Order;
 use super::selected::SelectedOperation;
 use crate::sync::mpmc::{Receiver, Sender};
 use crate::task::unwind_if_selected_cancel;
@@ -12,7 +13,7 @@ use crate::wait::{Selected, WaiterRef};
 
 #[derive(Clone, Copy)]
 struct Op<'a> {
-    handle: &'a (dyn SelectHandle + Sync),
+    handle: &'a dyn SelectHandle,
     index: usize,
     /// Address of the channel end, to check that the completion uses the same one.
     addr: usize,
@@ -20,13 +21,13 @@ struct Op<'a> {
 
 /// Waits on several send and receive operations at once, like crossbeam-channel's `Select`.
 ///
-/// A `Select` is `Clone`, `Send` and `Sync` (its message types must be `Send`), so one set of
-/// operations can be selected from several threads or coroutines; the returned
-/// [`SelectedOperation`] must be completed where it was selected.
+/// A `Select` is `Clone`, `Send` and `Sync`, so one set of operations can be selected from
+/// several threads or coroutines; the returned [`SelectedOperation`] must be completed where it
+/// was selected. Message types need not be `Send`, as in crossbeam-channel.
 ///
-/// When several operations are ready, one is chosen at random (unless built with
-/// [`new_biased`](Self::new_biased)). Operations on disconnected channels are ready (their
-/// completion returns the error).
+/// When several operations are ready, one of them is chosen uniformly at random (unless built
+/// with [`new_biased`](Self::new_biased): then the first ready one in insertion order).
+/// Operations on disconnected channels are ready (their completion returns the error).
 ///
 /// ```
 /// use may_core::select::Select;
@@ -71,7 +72,7 @@ impl<'a> Select<'a> {
         }
     }
 
-    fn add(&mut self, handle: &'a (dyn SelectHandle + Sync), addr: usize) -> usize {
+    fn add(&mut self, handle: &'a dyn SelectHandle, addr: usize) -> usize {
         let index = self.next_index;
         self.next_index += 1;
         self.ops.push(Op {
@@ -83,12 +84,12 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send operation on `s`; returns its index.
-    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(s, s as *const Sender<T> as usize)
     }
 
     /// Adds a receive operation on `r`; returns its index.
-    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(r, r as *const Receiver<T> as usize)
     }
 
@@ -179,15 +180,11 @@ impl<'a> Select<'a> {
             crate::sync::mpmc::cancel_point();
         }
         let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let order = Order::new(n, self.biased);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let op = self.ops.get((start + k) % n);
+                let op = self.ops.get(order.get(k));
                 if op.handle.is_ready() {
                     return Some(op.index);
                 }
@@ -201,7 +198,7 @@ impl<'a> Select<'a> {
             let mut watched = 0;
             let mut ready = None;
             for k in 0..n {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 let op = self.ops.get(pos);
                 if op.handle.watch(&me, pos) {
                     ready = Some(op.index);
@@ -218,7 +215,7 @@ impl<'a> Select<'a> {
                 }
             }
             for k in 0..watched {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 self.ops.get(pos).handle.unwatch(&me, pos);
             }
             if ready.is_some() {
@@ -244,15 +241,11 @@ impl<'a> Select<'a> {
             crate::sync::mpmc::cancel_point();
         }
         let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let order = Order::new(n, self.biased);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 if let Some(token) = self.ops.get(pos).handle.try_reserve(&mut buf) {
                     return Some(self.selected(pos, token, buf));
                 }
@@ -263,7 +256,7 @@ impl<'a> Select<'a> {
             // Past the deadline (or for a `try_`), one registration round still runs, then one
             // more try round, as in crossbeam: a message that arrived after its operation was
             // tried is handed to us or seen there, which keeps the selection linearizable.
-            let (found, _ready) = self.wait_round(start, deadline);
+            let (found, _ready) = self.wait_round(&order, deadline);
             if let Some((pos, token)) = found {
                 return Some(self.selected(pos, token, buf));
             }
@@ -276,7 +269,7 @@ impl<'a> Select<'a> {
     /// Unwinds a cancelled coroutine (holding nothing).
     fn wait_round(
         &self,
-        start: usize,
+        order: &Order,
         deadline: Option<Instant>,
     ) -> (Option<(usize, Token)>, bool) {
         let n = self.ops.len();
@@ -286,7 +279,7 @@ impl<'a> Select<'a> {
         let mut registered = 0;
         let mut ready = false;
         for k in 0..n {
-            let pos = (start + k) % n;
+            let pos = order.get(k);
             let handle = self.ops.get(pos).handle;
             match handle.register(&me, pos) {
                 Registration::Registered => registered = k + 1,
@@ -314,7 +307,7 @@ impl<'a> Select<'a> {
         };
         let mut found = None;
         for k in 0..registered {
-            let pos = (start + k) % n;
+            let pos = order.get(k);
             let handle = self.ops.get(pos).handle;
             if handle.unregister(&me, pos) {
                 found = Some((pos, handle.taken_token()));
@@ -381,6 +374,17 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (None, b) => b,
     }
 }
+
+// SAFETY: a `Select` holds shared references to channel ends, and what it does through them
+// (try, reserve, register, wait, release) only moves messages between the channel's own slots
+// and the `SelectedOperation` it returns, under the channel's lock: it never drops a message
+// and never hands one to its caller. A message reaches the selecting thread only through
+// `SelectedOperation::recv(&r)` (and a send needs `&s`), which takes a `&Receiver<T>` on that
+// thread, so `Receiver<T>: Sync`, so `T: Send`. Hence moving or sharing a `Select` whose
+// message types are not `Send` moves no such message to another thread, as in crossbeam-channel.
+unsafe impl Send for Select<'_> {}
+// SAFETY: as for `Send`; every method that selects takes `&mut self`.
+unsafe impl Sync for Select<'_> {}
 
 #[allow(dead_code)]
 fn _assert_send_sync() {

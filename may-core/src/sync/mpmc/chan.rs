@@ -6,6 +6,8 @@
 //! changes hands together with a won slot (see `state.rs`). Waiters are unparked after the lock
 //! is released.
 
+use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
 
@@ -33,6 +35,17 @@ fn unpark(w: Option<WaiterRef>) {
     if let Some(w) = w {
         w.unpark_owned();
     }
+}
+
+/// Drops `msgs` front to back. A destructor that panics ends it there: the panic propagates and
+/// the messages after it are leaked, as in crossbeam-channel. Dropping them would run more user
+/// destructors during the unwind, and a second panic there aborts the process.
+fn drop_in_order<T>(msgs: VecDeque<T>) {
+    let mut rest = ManuallyDrop::new(msgs.into_iter());
+    for msg in &mut *rest {
+        drop(msg);
+    }
+    drop(ManuallyDrop::into_inner(rest));
 }
 
 impl<T> Chan<T> {
@@ -240,7 +253,7 @@ impl<T> Chan<T> {
             (woken, dropped)
         };
         woken.into_iter().for_each(WaiterRef::unpark_owned);
-        drop(dropped);
+        drop_in_order(dropped);
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -25,6 +25,9 @@ use crate::wait::{Selected, Waiter, WaiterRef};
 /// `Operation(PLAIN_OP)` always means "a peer completed the operation".
 pub(super) const PLAIN_OP: usize = usize::MAX >> 2;
 
+/// Buffer memory an unbounded channel keeps once drained (see `State::shrink_drained`).
+const KEEP_BYTES: usize = 32 * 1024;
+
 /// A blocked receiver (a plain `recv` or one operation of a select).
 pub(super) struct RecvEntry<T> {
     pub(super) waiter: WaiterRef,
@@ -246,6 +249,9 @@ impl<T> State<T> {
     /// the freed slot), or a blocked sender's message, or a rendezvous with a select's send.
     pub(super) fn take(&mut self, me: Option<&WaiterRef>) -> Take<T> {
         if let Some(msg) = self.buf.pop_front() {
+            if self.buf.is_empty() {
+                self.shrink_drained();
+            }
             let unpark = self.admit_sender(me);
             self.notify_watchers();
             return Take::Msg(msg, unpark);
@@ -271,6 +277,19 @@ impl<T> State<T> {
                     .push((entry.waiter.clone(), WaiterRef::current()));
                 Take::Reserved(entry.waiter)
             }
+        }
+    }
+
+    /// An unbounded channel whose backlog grew its buffer past [`KEEP_BYTES`] gives the memory
+    /// back once the buffer drains, so that a burst does not pin its peak for the channel's
+    /// life (Go's `test/chan/select2.go` checks that a second burst allocates nothing net).
+    /// Bounded buffers keep their size: it is limited by the capacity.
+    #[inline]
+    fn shrink_drained(&mut self) {
+        // Zero-sized messages take no memory (their capacity is `usize::MAX`).
+        let keep = KEEP_BYTES.checked_div(std::mem::size_of::<T>());
+        if let Some(keep) = keep.filter(|&keep| self.cap.is_none() && self.buf.capacity() > keep) {
+            self.buf.shrink_to(keep);
         }
     }
 
