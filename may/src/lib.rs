@@ -39,6 +39,11 @@ pub mod sync {
     /// `select!` and `select_biased!` macros, so that `use may::sync::mpmc as crossbeam_channel;`
     /// is all a port needs (see docs/sync.md).
     pub mod mpmc {
+        #[doc(no_inline)]
+        pub use may_core::select::{
+            ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError,
+            TrySelectError,
+        };
         #[doc(inline)]
         pub use may_core::sync::mpmc::*;
         pub use may_macros::{select, select_biased};

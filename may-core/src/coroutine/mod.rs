@@ -17,7 +17,8 @@ pub use builder::{spawn, spawn_blocking, Builder};
 pub use handle::{Coroutine, CoroutineId};
 pub use join::{JoinError, JoinHandle};
 pub use local::LocalKey;
-pub(crate) use scope::{run_scope, AfterJoin};
+#[doc(hidden)]
+pub use scope::__select_scope;
 pub use scope::{scope, Scope, ScopedJoinHandle};
 
 use crate::task::{self, cancel_point};

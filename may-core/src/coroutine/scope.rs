@@ -53,6 +53,18 @@ where
     run_scope(f, AfterJoin::ReRaiseCancel)
 }
 
+/// The scope `select!` runs its general branches in: like [`scope`], but a cancellation that
+/// arrives while it joins the losing branches stays pending instead of unwinding, so that the
+/// winning branch's value (a received message) reaches its body. Not public API: for the
+/// expansion of `select!`.
+#[doc(hidden)]
+pub fn __select_scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    run_scope(f, AfterJoin::KeepCancelPending)
+}
+
 /// What a scope does with a cancellation of its coroutine that arrived while it waited for its
 /// children, once they are all finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

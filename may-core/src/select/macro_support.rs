@@ -1,19 +1,9 @@
-//! Support for the `select!` macro: which channel ends it can select on. Not public API.
+//! Support for the `select!` macro: which channel ends it can select on. Not public API. (The
+//! scope its general branches run in is `coroutine::__select_scope`, a floor above.)
 
 use std::ops::Deref;
 
-use crate::coroutine::{run_scope, AfterJoin, Scope};
 use crate::sync::{mpmc, mpsc};
-
-/// The scope `select!` runs its general branches in: like [`crate::coroutine::scope`], but a
-/// cancellation that arrives while it joins the losing branches stays pending instead of
-/// unwinding, so that the winning branch's value (a received message) reaches its body.
-pub fn scope<'env, F, T>(f: F) -> T
-where
-    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
-{
-    run_scope(f, AfterJoin::KeepCancelPending)
-}
 
 /// A channel end `select!` can receive from: mpmc and mpsc receivers (and `after`/`tick`),
 /// and anything that dereferences to one (`&Receiver<T>`, `Box<Receiver<T>>`, a user's

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::handle::{MsgBuf, SelectHandle, Token};
+use crate::sync::mpmc::select_handle::{MsgBuf, SelectHandle, Token};
 use crate::sync::mpmc::{Receiver, RecvError, SendError, Sender};
 
 /// A selected operation: it is reserved (a message or a slot is held for it) and must be

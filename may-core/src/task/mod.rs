@@ -20,9 +20,7 @@ pub(crate) mod stack;
 mod task;
 mod waiter;
 
-pub(crate) use cancel::{
-    cancel_point, cancel_unwind, is_cancel_pending, unwind_if_selected_cancel, Cancelled,
-};
+pub(crate) use cancel::{cancel_point, cancel_unwind, is_cancel_pending, Cancelled};
 pub(crate) use current::{current, in_task, with_current};
 
 /// Yields the running task (see [`Task::yield_now`]); false on a plain thread. A task with a

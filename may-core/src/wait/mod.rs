@@ -1,6 +1,6 @@
 //! The one blocking primitive every operation is built on, above the task core: wait lists
 //! ([`WaitList`]), parking until a deadline with the worker's timers ([`park_task`],
-//! `WaiterRef::wait_until`), and the wait protocol that every blocking call goes through
+//! `WaiterRef::wait_until_with`), and the wait protocol that every blocking call goes through
 //! ([`wait`]).
 //!
 //! # The protocol
@@ -122,10 +122,15 @@ pub(crate) fn sleep(duration: std::time::Duration) {
         std::thread::sleep(duration);
         return;
     }
+    sleep_until(Instant::now().checked_add(duration));
+}
+
+/// Suspends the caller until `deadline` (forever when `None`: until a task is cancelled).
+pub(crate) fn sleep_until(deadline: Option<Instant>) {
     // Nothing completes this wait but its deadline (a timer) or a cancellation, which unwinds
     // from `wait`.
     let _ = wait(
-        Instant::now().checked_add(duration),
+        deadline,
         OnCancel::Unwind,
         |_| Registered::<()>::Waiting,
         |_, _| None,
@@ -144,17 +149,11 @@ pub(crate) fn park_current() {
 
 impl WaiterRef {
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
-    /// selected if nobody else won first). A task with a pending cancellation selects
-    /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
-    #[inline(always)]
-    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
-        self.wait_until_with(deadline, OnCancel::Unwind)
-    }
-
-    /// [`wait_until`](Self::wait_until) with an explicit cancellation mode. With
-    /// [`OnCancel::Defer`] a pending cancellation does not end the wait; a canceller that won
-    /// the slot anyway makes it return `Cancelled`, which the caller treats as a spurious
-    /// wake-up (it re-checks its condition and waits again).
+    /// selected if nobody else won first). With [`OnCancel::Unwind`] a task with a pending
+    /// cancellation selects `Cancelled` instead of parking; with [`OnCancel::Defer`] a pending
+    /// cancellation does not end the wait, and a canceller that won the slot anyway makes it
+    /// return `Cancelled`, which the caller treats as a spurious wake-up (it re-checks its
+    /// condition and waits again). Only the owner calls this, after `reset`.
     #[inline(always)]
     pub(crate) fn wait_until_with(
         &self,

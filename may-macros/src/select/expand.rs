@@ -135,7 +135,7 @@ pub(super) fn expand(input: SelectInput) -> TokenStream {
     // A labelled block: `break '__may_select` above leaves the selection with its outcome.
     let run = if has_general {
         quote! {
-            #rt::select::__macro_support::scope(|__may_scope| {
+            #rt::coroutine::__select_scope(|__may_scope| {
                 #(#spawn)*
                 '__may_select: { #select_body }
             })

@@ -54,6 +54,15 @@ pub(super) struct SendEntry<T> {
     pub(super) msg: Option<T>,
 }
 
+/// What withdrawing a sender's entry found.
+pub(super) enum Withdrawn<T> {
+    /// The entry was gone: a peer took it when it selected the sender.
+    Gone,
+    /// The entry was still listed; a plain send's message comes back with it (a select's send
+    /// entry carries none).
+    Entry(Option<T>),
+}
+
 /// What a receiver got from [`State::take`].
 pub(super) enum Take<T> {
     /// A message, and a sender to unpark after the lock is released.
@@ -352,13 +361,16 @@ impl<T> State<T> {
         }
     }
 
-    /// Removes `me`'s sender entry for `op`; `Some(msg)` if it was still there.
-    pub(super) fn remove_sender(&mut self, me: &WaiterRef, op: usize) -> Option<Option<T>> {
+    /// Removes `me`'s sender entry for `op` (see [`Withdrawn`]).
+    pub(super) fn remove_sender(&mut self, me: &WaiterRef, op: usize) -> Withdrawn<T> {
         let pos = self
             .senders
             .iter()
-            .position(|e| e.op == op && e.waiter.same(me))?;
-        self.senders.remove(pos).map(|e| e.msg)
+            .position(|e| e.op == op && e.waiter.same(me));
+        match pos.and_then(|pos| self.senders.remove(pos)) {
+            Some(entry) => Withdrawn::Entry(entry.msg),
+            None => Withdrawn::Gone,
+        }
     }
 
     /// Completes every open entry of one side with its own operation (they retry and see the
