@@ -23,6 +23,7 @@ const FLOORS: &[&str] = &[
     "net",
     "os",
     "coroutine",
+    "macro_support",
 ];
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -14,13 +14,8 @@
 //! See the guide in `docs/` for the full tour.
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod macro_support;
-
-/// Run-time support for the macros' expansions; not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::macro_support::test_with_workers;
-}
+pub use may_core::__private;
 
 pub use may_macros::{coroutine, go, join, main, select, select_biased, test};
 

@@ -13,7 +13,7 @@ use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::state::{current_key, RecvEntry, SendEntry, State, Take, Withdrawn, PLAIN_OP};
+use super::state::{current_key, RecvEntry, SendEntry, Side, State, Take, Withdrawn, PLAIN_OP};
 use crate::spin_lock::{SpinGuard, SpinLock};
 use crate::wait::{self, OnCancel, Registered, Selected, TimedOut, WaiterRef};
 
@@ -233,7 +233,7 @@ impl<T> Chan<T> {
         let woken = {
             let mut st = self.lock();
             st.senders_gone = true;
-            st.wake_side(false)
+            st.wake_side(Side::Receivers)
         };
         woken.into_iter().for_each(WaiterRef::unpark_owned);
     }
@@ -244,7 +244,7 @@ impl<T> Chan<T> {
         let (woken, dropped) = {
             let mut st = self.lock();
             st.receivers_gone = true;
-            let woken = st.wake_side(true);
+            let woken = st.wake_side(Side::Senders);
             let dropped = std::mem::take(&mut st.buf);
             (woken, dropped)
         };

@@ -54,6 +54,13 @@ pub(super) struct SendEntry<T> {
     pub(super) msg: Option<T>,
 }
 
+/// One side of a channel, for waking all its blocked operations at a disconnection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Senders,
+    Receivers,
+}
+
 /// What withdrawing a sender's entry found.
 pub(super) enum Withdrawn<T> {
     /// The entry was gone: a peer took it when it selected the sender.
@@ -375,7 +382,7 @@ impl<T> State<T> {
 
     /// Completes every open entry of one side with its own operation (they retry and see the
     /// disconnection); returns the waiters to unpark.
-    pub(super) fn wake_side(&mut self, senders: bool) -> Vec<WaiterRef> {
+    pub(super) fn wake_side(&mut self, side: Side) -> Vec<WaiterRef> {
         let mut woken = Vec::new();
         let mut wake = |w: &WaiterRef, op: usize| {
             let sel = if op == PLAIN_OP {
@@ -387,10 +394,9 @@ impl<T> State<T> {
                 woken.push(w.clone());
             }
         };
-        if senders {
-            self.senders.iter().for_each(|e| wake(&e.waiter, e.op));
-        } else {
-            self.receivers.iter().for_each(|e| wake(&e.waiter, e.op));
+        match side {
+            Side::Senders => self.senders.iter().for_each(|e| wake(&e.waiter, e.op)),
+            Side::Receivers => self.receivers.iter().for_each(|e| wake(&e.waiter, e.op)),
         }
         self.notify_watchers();
         woken
