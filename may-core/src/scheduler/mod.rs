@@ -25,6 +25,8 @@ use crate::task::{Schedule, Task};
 /// What other threads may touch of a worker.
 pub(crate) struct WorkerShared {
     stealer: Stealer<Arc<Task>>,
+    /// New tasks spawned from threads that are not workers, placed here round-robin.
+    inject: Injector<Arc<Task>>,
     /// Started tasks woken from other threads, waiting to be moved to the ready queue.
     remote: SegQueue<Arc<Task>>,
     driver: Arc<DriverHandle>,
@@ -42,6 +44,17 @@ pub(crate) struct Counters {
     pub(crate) spawned: AtomicUsize,
     /// Tasks that finished on this worker.
     pub(crate) finished: AtomicUsize,
+    /// Tasks started on this worker and not finished (they live here for good).
+    pub(crate) live: AtomicUsize,
+}
+
+impl Counters {
+    /// Adds `delta` to `live`; only the worker itself writes it, so no atomic read-modify-write.
+    pub(crate) fn add_live(&self, delta: isize) {
+        let live = self.live.load(Ordering::Relaxed);
+        self.live
+            .store(live.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
 }
 
 /// How many workers to start.
@@ -53,7 +66,8 @@ pub(crate) struct Params {
 /// The running scheduler: its workers and the queue for spawns from outside them.
 pub(crate) struct Runtime {
     workers: Box<[WorkerShared]>,
-    injector: Injector<Arc<Task>>,
+    /// The worker the next task spawned from outside goes to (round-robin).
+    next_inject: AtomicUsize,
     /// Number of workers sleeping (or about to sleep) in their driver's poll.
     idle: AtomicUsize,
     /// Tasks spawned from threads that are not workers.
@@ -100,6 +114,7 @@ fn build(params: Params) -> Runtime {
         let deque = crossbeam_deque::Worker::new_fifo();
         shared.push(WorkerShared {
             stealer: deque.stealer(),
+            inject: Injector::new(),
             remote: SegQueue::new(),
             driver: Arc::clone(driver.handle()),
             sleeping: AtomicBool::new(false),
@@ -122,31 +137,39 @@ fn build(params: Params) -> Runtime {
     }
     Runtime {
         workers: shared.into_boxed_slice(),
-        injector: Injector::new(),
+        next_inject: AtomicUsize::new(0),
         idle: AtomicUsize::new(0),
         spawned_outside: AtomicUsize::new(0),
     }
 }
 
 impl Runtime {
-    /// Hands a new (not yet started) task to the scheduler.
+    /// Hands a new (not yet started) task to the scheduler: a worker's task goes to that
+    /// worker's queues; one spawned from outside goes to the workers in turn, so that a burst
+    /// spreads over them (a started task never moves, see `worker::find_new`).
     pub(crate) fn submit(&self, task: Arc<Task>) {
-        let stealable = match worker::local() {
+        match worker::local() {
             Some(local) => {
                 self.workers[local.index]
                     .counters
                     .spawned
                     .fetch_add(1, Ordering::Relaxed);
-                local.push_new(task)
+                if local.push_new(task) {
+                    self.wake_idle_worker();
+                }
             }
             None => {
                 self.spawned_outside.fetch_add(1, Ordering::Relaxed);
-                self.injector.push(task);
-                true
+                let target = self.next_inject.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+                let worker = &self.workers[target];
+                worker.inject.push(task);
+                fence(Ordering::SeqCst);
+                if worker.sleeping.load(Ordering::SeqCst)
+                    && worker.sleeping.swap(false, Ordering::SeqCst)
+                {
+                    worker.driver.wake();
+                }
             }
-        };
-        if stealable {
-            self.wake_idle_worker();
         }
     }
 
@@ -185,14 +208,13 @@ impl Runtime {
         }
     }
 
-    /// Whether new tasks wait anywhere that `thief` could take them from.
-    fn has_stealable_work(&self, thief: usize) -> bool {
-        !self.injector.is_empty()
-            || self
-                .workers
-                .iter()
-                .enumerate()
-                .any(|(i, w)| i != thief && !w.stealer.is_empty())
+    /// Whether new tasks wait anywhere that `worker` could take them from: its own injection
+    /// queue, or another worker's queues.
+    fn has_stealable_work(&self, worker: usize) -> bool {
+        self.workers
+            .iter()
+            .enumerate()
+            .any(|(i, w)| !w.inject.is_empty() || (i != worker && !w.stealer.is_empty()))
     }
 
     /// The number of workers.

@@ -6,7 +6,7 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_deque::{Steal, Worker};
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
 use super::{Runtime, WorkerShared, RUNTIME};
 use crate::reactor::Driver;
@@ -14,8 +14,9 @@ use crate::task::{Ran, Task, NO_WORKER};
 
 /// Ready coroutines run per round before the worker looks at timers, remote wakes and I/O.
 const READY_BATCH: usize = 256;
-/// New coroutines started per round at least.
+/// New coroutines started per round.
 const NEW_BATCH: usize = 32;
+
 /// How long an idle worker spins looking for work before it sleeps in `poll`.
 const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(20);
 /// Queue checks between two reads of the clock while spinning.
@@ -34,8 +35,39 @@ pub(crate) struct WorkerLocal {
     driver: RefCell<Driver>,
 }
 
+/// How many places ahead in the ready queue a task's stack is prefetched (see `pop_ready`).
+const PREFETCH_STACK_AHEAD: usize = 2;
+/// How many places ahead in the ready queue a task's own lines are prefetched.
+const PREFETCH_TASK_AHEAD: usize = 4;
+
 /// Coroutines started from the `next` slot in a row before the worker looks at its queues.
 const NEXT_CHAIN: usize = 3;
+
+/// Where an idle worker steals new tasks from: another worker's injection queue or deque.
+trait StealSource {
+    fn looks_empty(&self) -> bool;
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>>;
+}
+
+impl StealSource for Injector<Arc<Task>> {
+    fn looks_empty(&self) -> bool {
+        self.is_empty()
+    }
+
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
+
+impl StealSource for Stealer<Arc<Task>> {
+    fn looks_empty(&self) -> bool {
+        self.is_empty()
+    }
+
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
 
 /// What `build` hands to a new worker thread.
 pub(super) struct Parts {
@@ -85,39 +117,66 @@ impl WorkerLocal {
         }
     }
 
+    /// The next ready task. Tasks further down the queue get their lines prefetched meanwhile:
+    /// the top of the stack of the one [`PREFETCH_STACK_AHEAD`] places on (whose stack hint is
+    /// in cache by then), the task itself [`PREFETCH_TASK_AHEAD`] places on. A memory load
+    /// takes longer than a short task's turn, hence more than one place ahead.
     fn pop_ready(&self) -> Option<Arc<Task>> {
-        self.ready.borrow_mut().pop_front()
-    }
-
-    /// Whether an unstarted coroutine waits in this worker's queues or the global injector.
-    fn has_new_work(&self, rt: &Runtime) -> bool {
-        self.next.borrow().is_some() || !self.deque.is_empty() || !rt.injector.is_empty()
-    }
-
-    /// A not-yet-started coroutine: our own first, then the global injector, then stolen.
-    fn find_new(&self, rt: &Runtime) -> Option<Arc<Task>> {
-        if let Some(co) = self.next.borrow_mut().take() {
-            return Some(co);
+        let mut ready = self.ready.borrow_mut();
+        let task = ready.pop_front();
+        if let Some(soon) = ready.get(PREFETCH_STACK_AHEAD - 1) {
+            soon.prefetch_stack();
         }
-        if let Some(co) = self.deque.pop() {
-            return Some(co);
+        if let Some(later) = ready.get(PREFETCH_TASK_AHEAD - 1) {
+            later.prefetch();
+        }
+        task
+    }
+
+    /// Whether an unstarted task waits in this worker's own queues.
+    fn has_new_work(&self, rt: &Runtime) -> bool {
+        self.next.borrow().is_some()
+            || !self.deque.is_empty()
+            || !rt.workers[self.index].inject.is_empty()
+    }
+
+    /// A not-yet-started task: this worker's own first (its `next` slot, its deque, the tasks
+    /// spawned from outside for it), then, only when it has nothing ready to run, a batch stolen
+    /// from another worker. A started task never leaves its worker, so where tasks start decides
+    /// the balance for their whole lives: a busy worker that took other workers' new tasks as
+    /// soon as they appeared (it polls the queues every round) would end up with all of a burst.
+    fn find_new(&self, rt: &Runtime) -> Option<Arc<Task>> {
+        if let Some(task) = self.next.borrow_mut().take() {
+            return Some(task);
+        }
+        if let Some(task) = self.deque.pop() {
+            return Some(task);
         }
         // `is_empty` checks are cheap loads; a steal attempt pins an epoch.
-        while !rt.injector.is_empty() {
-            match rt.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(co) => return Some(co),
+        let own = &rt.workers[self.index].inject;
+        while !own.is_empty() {
+            match own.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
                 Steal::Retry => continue,
                 Steal::Empty => break,
             }
         }
+        if !self.ready.borrow().is_empty() {
+            return None;
+        }
         let count = rt.workers.len();
         for step in 1..count {
             let victim = &rt.workers[(self.index + step) % count];
-            while !victim.stealer.is_empty() {
-                match victim.stealer.steal_batch_and_pop(&self.deque) {
-                    Steal::Success(co) => return Some(co),
-                    Steal::Retry => continue,
-                    Steal::Empty => break,
+            for source in [&victim.inject as &dyn StealSource, &victim.stealer] {
+                loop {
+                    if source.looks_empty() {
+                        break;
+                    }
+                    match source.steal_into(&self.deque) {
+                        Steal::Success(task) => return Some(task),
+                        Steal::Retry => continue,
+                        Steal::Empty => break,
+                    }
                 }
             }
         }
@@ -138,12 +197,14 @@ impl WorkerLocal {
 
     /// Runs `task` until it blocks, yields or finishes.
     fn resume(&self, task: Arc<Task>, rt: &Runtime) {
+        let counters = &rt.workers[self.index].counters;
         if task.home.load(Ordering::Relaxed) == NO_WORKER {
             task.home.store(self.index, Ordering::Release);
+            counters.add_live(1);
         }
-        let counters = &rt.workers[self.index].counters;
         if let Ran::Finished(task) = task.run(|| {
             counters.finished.fetch_add(1, Ordering::Relaxed);
+            counters.add_live(-1);
         }) {
             drop(task);
         }
@@ -236,7 +297,7 @@ pub(super) fn run(parts: Parts) {
         busy |= ready > 0;
         // New tasks get as many turns as resumed ones, so a task that spawns in a loop cannot
         // pile up unstarted tasks faster than they run.
-        let new_budget = ready.max(NEW_BATCH);
+        let new_budget = NEW_BATCH;
         for _ in 0..new_budget {
             match local.find_new(rt) {
                 Some(task) => {

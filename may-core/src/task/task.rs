@@ -82,6 +82,12 @@ pub(crate) struct Task {
     /// Accessed only by the task itself, on its home worker (the fault handler, which reads the
     /// stack bounds, runs on the faulting task's own thread).
     suspender: UnsafeCell<Option<Suspender>>,
+    /// About where the task's stack pointer was when it last switched out, so that its worker
+    /// can prefetch those lines before switching back in (see [`Task::prefetch`]).
+    ///
+    /// # Invariant
+    /// Written by the task itself as it switches out, read by its home worker between resumes.
+    sp_hint: UnsafeCell<usize>,
     /// Boxed on first use: most tasks have none.
     ///
     /// # Invariant
@@ -110,7 +116,7 @@ pub(crate) struct Task {
     pub(crate) joiners: Joiners,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `locals`, `self_ref`, `spare_ref`)
+// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`)
 // are only accessed by one thread at a time, as described in the module docs; every other field
 // is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
 // is only ever resumed on its home worker, so those values never leave that thread.
@@ -151,6 +157,7 @@ impl Task {
             stack_used: AtomicUsize::new(NOT_MEASURED),
             run: UnsafeCell::new(Run::NotStarted(start)),
             suspender: UnsafeCell::new(None),
+            sp_hint: UnsafeCell::new(0),
             locals: UnsafeCell::new(None),
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
@@ -365,6 +372,9 @@ impl Task {
     /// arranged for someone to queue it again (or queued it itself). Called by the task itself.
     #[inline(always)]
     fn switch_out(&self) {
+        let probe = 0u8;
+        // SAFETY: the task itself writes its hint (see the field's invariant).
+        unsafe { *self.sp_hint.get() = std::hint::black_box(&probe) as *const u8 as usize };
         // SAFETY: as in `on_own_stack`.
         let suspender = unsafe { *self.suspender.get() };
         let Some(suspender) = suspender else {
@@ -373,6 +383,37 @@ impl Task {
         // SAFETY: called by this task while it runs (see above).
         if unsafe { suspender.suspend() }.is_err() {
             foreign_stack(self);
+        }
+    }
+
+    /// Brings the task's own lines into the cache, ahead of [`prefetch_stack`]: a worker calls
+    /// it for the task it will run after the next one. Callable from any thread (it reads
+    /// nothing).
+    ///
+    /// [`prefetch_stack`]: Task::prefetch_stack
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        let me = self as *const Task as usize;
+        for line in 0..std::mem::size_of::<Task>().div_ceil(64) {
+            crate::sys::prefetch(me + line * 64);
+        }
+    }
+
+    /// Brings the top of the task's stack, where it switched out, into the cache: a worker calls
+    /// it for the task it will run next, while it still runs the current one (a switch among
+    /// many tasks otherwise waits on those loads). It reads the task's stack hint, so the task
+    /// itself should have been prefetched a turn earlier. Called by the task's home worker
+    /// between resumes.
+    #[inline]
+    pub(crate) fn prefetch_stack(&self) {
+        // SAFETY: the home worker reads the hint between resumes (see the field's invariant).
+        let sp = unsafe { *self.sp_hint.get() };
+        if sp != 0 {
+            // The registers saved by the switch lie a little below the hint; the frames the
+            // task returns through, a little above.
+            for offset in [-128isize, -64, 0, 64] {
+                crate::sys::prefetch(sp.wrapping_add_signed(offset));
+            }
         }
     }
 

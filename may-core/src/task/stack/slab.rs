@@ -169,7 +169,7 @@ impl Class {
                 ));
             }
         }
-        let slot_len = size + sys::page_size();
+        let slot_len = RawStack::mapped_len(size) + sys::page_size();
         let mut slab = Slab::new(slot_len, self.new_slab_slots(slot_len))?;
         let Some(slot) = slab.take_slot()? else {
             unreachable!("a new slab has a free slot");
