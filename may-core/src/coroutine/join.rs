@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::handle::Coroutine;
-use crate::task::{Cancelled, Selected, Task};
+use crate::task::{Cancelled, Selected, Task, WaitReason};
 use crate::wait::{self, OnCancel, Registered};
 
 /// Where a joiner takes a finished coroutine's result from (see `builder::Spawned`).
@@ -25,7 +25,13 @@ pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
         return true;
     }
     let watch_cancel = on_cancel == OnCancel::Defer;
+    let reason = if watch_cancel {
+        WaitReason::Scope
+    } else {
+        WaitReason::Join { id: task.id }
+    };
     let waited = wait::wait(
+        reason,
         None,
         on_cancel,
         |me| {
@@ -74,6 +80,7 @@ pub(crate) fn wait_done_deferring_cancel(task: &Task, watch_cancel: bool) -> boo
 /// One wait for `task` with cancellation deferred and not watched.
 fn wait_done_ignoring_cancel(task: &Task) {
     let waited = wait::wait(
+        WaitReason::Scope,
         None,
         OnCancel::Defer,
         |me| {

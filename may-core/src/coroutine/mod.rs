@@ -71,6 +71,7 @@ fn park_until(deadline: Option<Option<Instant>>) {
         Some(task) => {
             task.assert_on_own_stack();
             cancel_point();
+            task.activity.waiting(task::WaitReason::Park);
             park_task(&task, deadline.flatten());
             cancel_point();
         }

@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::{Direction, IoRegistration, ScheduledIo};
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, TimedOut};
 
 /// A non-blocking descriptor of type `S` driven by the reactor.
@@ -39,6 +40,11 @@ impl<S: AsRawFd> Io<S> {
             write_timeout: AtomicU64::new(0),
             nonblocking: AtomicBool::new(false),
         }
+    }
+
+    /// The descriptor as a number, for the runtime's dump.
+    fn raw_fd(&self) -> u64 {
+        self.inner.as_raw_fd() as u64
     }
 
     /// The wrapped value.
@@ -186,6 +192,10 @@ impl<S: AsRawFd> Io<S> {
     ) -> io::Result<()> {
         let list = sched.waiters(dir);
         wait::wait(
+            match dir {
+                Direction::Read => WaitReason::Readable { fd: self.raw_fd() },
+                Direction::Write => WaitReason::Writable { fd: self.raw_fd() },
+            },
             deadline,
             OnCancel::Unwind,
             |me| {

@@ -10,6 +10,7 @@
 //! The task core knows nothing of this: the scheduler installs itself as the core's
 //! [`Schedule`], and runs tasks with `Task::run`.
 
+mod registry;
 mod worker;
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
@@ -21,6 +22,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::reactor::{Driver, DriverHandle};
 use crate::task::{Schedule, Task};
+use registry::Registry;
 
 /// What other threads may touch of a worker.
 pub(crate) struct WorkerShared {
@@ -35,9 +37,12 @@ pub(crate) struct WorkerShared {
     sleeping: AtomicBool,
     /// Counters, summed on read (see `Runtime::counts`).
     counters: CachePadded<Counters>,
+    /// The tasks started on this worker and not finished, for the dump.
+    registry: Registry,
 }
 
-/// Per-worker counters, written by their worker only (relaxed), read by anyone.
+/// Per-worker counters, written by their worker only (plain relaxed stores: no atomic
+/// read-modify-write), read by anyone and summed on read.
 #[derive(Default)]
 pub(crate) struct Counters {
     /// Tasks spawned by tasks of this worker.
@@ -46,15 +51,42 @@ pub(crate) struct Counters {
     pub(crate) finished: AtomicUsize,
     /// Tasks started on this worker and not finished (they live here for good).
     pub(crate) live: AtomicUsize,
+    /// Started tasks queued to run, as of the start of the worker's last round.
+    pub(crate) ready: AtomicUsize,
+    /// Batches of new tasks stolen from other workers.
+    pub(crate) steals: AtomicUsize,
+    /// Polls of the I/O driver (sleeping ones and a busy worker's periodic ones).
+    pub(crate) polls: AtomicUsize,
+    /// Wake-ups of this worker's tasks that came from other threads.
+    pub(crate) remote_wakes: AtomicUsize,
+    /// Timers that fired.
+    pub(crate) timers_fired: AtomicUsize,
+    /// Timers armed, as of the start of the worker's last round.
+    pub(crate) timers_armed: AtomicUsize,
 }
 
 impl Counters {
-    /// Adds `delta` to `live`; only the worker itself writes it, so no atomic read-modify-write.
-    pub(crate) fn add_live(&self, delta: isize) {
-        let live = self.live.load(Ordering::Relaxed);
-        self.live
-            .store(live.wrapping_add_signed(delta), Ordering::Relaxed);
+    /// Adds `delta` to `counter`; only the worker itself writes its counters, so no atomic
+    /// read-modify-write is needed.
+    pub(crate) fn add(counter: &AtomicUsize, delta: isize) {
+        let value = counter.load(Ordering::Relaxed);
+        counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
     }
+}
+
+/// One worker's numbers (see `Runtime::worker_stats`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) live: usize,
+    pub(crate) ready: usize,
+    pub(crate) new_queued: usize,
+    pub(crate) spawned: usize,
+    pub(crate) finished: usize,
+    pub(crate) steals: usize,
+    pub(crate) polls: usize,
+    pub(crate) remote_wakes: usize,
+    pub(crate) timers_fired: usize,
+    pub(crate) timers_armed: usize,
 }
 
 /// How many workers to start.
@@ -119,6 +151,7 @@ fn build(params: Params) -> Runtime {
             driver: Arc::clone(driver.handle()),
             sleeping: AtomicBool::new(false),
             counters: CachePadded::new(Counters::default()),
+            registry: Registry::default(),
         });
         parts.push(worker::Parts {
             index,
@@ -150,10 +183,7 @@ impl Runtime {
     pub(crate) fn submit(&self, task: Arc<Task>) {
         match worker::local() {
             Some(local) => {
-                self.workers[local.index]
-                    .counters
-                    .spawned
-                    .fetch_add(1, Ordering::Relaxed);
+                Counters::add(&self.workers[local.index].counters.spawned, 1);
                 if local.push_new(task) {
                     self.wake_idle_worker();
                 }
@@ -220,6 +250,36 @@ impl Runtime {
     /// The number of workers.
     pub(crate) fn workers(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Runs `f(worker, task)` on every started, unfinished task, worker by worker, each under
+    /// that worker's registry lock.
+    pub(crate) fn for_each_task(&self, mut f: impl FnMut(usize, &Task)) {
+        for (index, worker) in self.workers.iter().enumerate() {
+            worker.registry.for_each(|task| f(index, task));
+        }
+    }
+
+    /// Each worker's counters and queue lengths.
+    pub(crate) fn worker_stats(&self) -> Vec<WorkerStats> {
+        self.workers
+            .iter()
+            .map(|w| {
+                let c = &w.counters;
+                WorkerStats {
+                    live: c.live.load(Ordering::Relaxed),
+                    ready: c.ready.load(Ordering::Relaxed),
+                    new_queued: w.stealer.len() + w.inject.len(),
+                    spawned: c.spawned.load(Ordering::Relaxed),
+                    finished: c.finished.load(Ordering::Relaxed),
+                    steals: c.steals.load(Ordering::Relaxed),
+                    polls: c.polls.load(Ordering::Relaxed),
+                    remote_wakes: c.remote_wakes.load(Ordering::Relaxed),
+                    timers_fired: c.timers_fired.load(Ordering::Relaxed),
+                    timers_armed: c.timers_armed.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
     }
 
     /// Tasks spawned and finished since start, summed over the workers.

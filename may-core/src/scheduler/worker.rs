@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::{Runtime, WorkerShared, RUNTIME};
+use super::{Counters, Runtime, WorkerShared, RUNTIME};
 use crate::reactor::Driver;
 use crate::task::{Ran, Task, NO_WORKER};
 
@@ -21,6 +21,9 @@ const NEW_BATCH: usize = 32;
 const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(20);
 /// Queue checks between two reads of the clock while spinning.
 const SPIN_CHECKS_PER_CLOCK_READ: usize = 32;
+/// A busy worker moves the runtime's coarse clock (the "since" of the dump) every this many
+/// rounds (and after it slept).
+const CLOCK_TICK_INTERVAL: u32 = 32;
 /// A busy worker checks for I/O readiness every this many rounds.
 const IO_CHECK_INTERVAL: u32 = 61;
 
@@ -173,7 +176,10 @@ impl WorkerLocal {
                         break;
                     }
                     match source.steal_into(&self.deque) {
-                        Steal::Success(task) => return Some(task),
+                        Steal::Success(task) => {
+                            Counters::add(&rt.workers[self.index].counters.steals, 1);
+                            return Some(task);
+                        }
                         Steal::Retry => continue,
                         Steal::Empty => break,
                     }
@@ -184,28 +190,32 @@ impl WorkerLocal {
     }
 
     fn drain_remote(&self, shared: &WorkerShared) -> bool {
-        let mut any = false;
         if shared.remote.is_empty() {
             return false;
         }
-        while let Some(co) = shared.remote.pop() {
-            self.push_ready(co);
-            any = true;
+        let mut woken = 0;
+        while let Some(task) = shared.remote.pop() {
+            self.push_ready(task);
+            woken += 1;
         }
-        any
+        Counters::add(&shared.counters.remote_wakes, woken);
+        woken > 0
     }
 
     /// Runs `task` until it blocks, yields or finishes.
     fn resume(&self, task: Arc<Task>, rt: &Runtime) {
-        let counters = &rt.workers[self.index].counters;
+        let shared = &rt.workers[self.index];
         if task.home.load(Ordering::Relaxed) == NO_WORKER {
             task.home.store(self.index, Ordering::Release);
-            counters.add_live(1);
+            Counters::add(&shared.counters.live, 1);
+            shared.registry.insert(&task);
         }
-        if let Ran::Finished(task) = task.run(|| {
-            counters.finished.fetch_add(1, Ordering::Relaxed);
-            counters.add_live(-1);
-        }) {
+        let finished = task.run(|task| {
+            shared.registry.remove(task);
+            Counters::add(&shared.counters.finished, 1);
+            Counters::add(&shared.counters.live, -1);
+        });
+        if let Ran::Finished(task) = finished {
             drop(task);
         }
     }
@@ -248,12 +258,14 @@ impl WorkerLocal {
                 (a, b) => a.or(b),
             }
         };
-        self.poll_events(timeout);
+        self.poll_events(shared, timeout);
+        crate::task::tick_clock();
         rt.idle.fetch_sub(1, Ordering::SeqCst);
         shared.sleeping.store(false, Ordering::SeqCst);
     }
 
-    fn poll_events(&self, timeout: Option<std::time::Duration>) {
+    fn poll_events(&self, shared: &WorkerShared, timeout: Option<std::time::Duration>) {
+        Counters::add(&shared.counters.polls, 1);
         self.driver.borrow_mut().poll(timeout);
     }
 }
@@ -280,7 +292,19 @@ pub(super) fn run(parts: Parts) {
     let mut round: u32 = 0;
     loop {
         round = round.wrapping_add(1);
-        let mut busy = crate::timer::fire_expired();
+        if round.is_multiple_of(CLOCK_TICK_INTERVAL) {
+            crate::task::tick_clock();
+        }
+        let fired = crate::timer::fire_expired();
+        let counters = &shared.counters;
+        Counters::add(&counters.timers_fired, fired as isize);
+        counters
+            .timers_armed
+            .store(crate::timer::armed(), Ordering::Relaxed);
+        counters
+            .ready
+            .store(local.ready.borrow().len(), Ordering::Relaxed);
+        let mut busy = fired > 0;
         busy |= local.drain_remote(shared);
         // The tasks ready now run in this round. Those they wake run in it too (up to the
         // batch), so a chain of hand-offs on one worker does not pay for a round per hop, but
@@ -313,7 +337,7 @@ pub(super) fn run(parts: Parts) {
                 local.sleep(shared, rt);
             }
         } else if round.is_multiple_of(IO_CHECK_INTERVAL) {
-            local.poll_events(Some(std::time::Duration::ZERO));
+            local.poll_events(shared, Some(std::time::Duration::ZERO));
         }
     }
 }

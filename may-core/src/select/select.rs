@@ -9,6 +9,7 @@ use super::rand::Order;
 use super::selected::SelectedOperation;
 use crate::sync::mpmc::select_handle::{MsgBuf, Registration, SelectHandle, Token};
 use crate::sync::mpmc::{Receiver, Sender};
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaiterRef};
 
 #[derive(Clone, Copy)]
@@ -198,6 +199,7 @@ impl<'a> Select<'a> {
                 }
             };
             let woken = wait::wait(
+                WaitReason::Select { operations: n },
                 timer,
                 on_cancel,
                 |me| {
@@ -298,6 +300,7 @@ impl<'a> Select<'a> {
             found
         };
         let round = wait::wait(
+            WaitReason::Select { operations: n },
             timer,
             on_cancel,
             |me| {

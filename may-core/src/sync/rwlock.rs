@@ -18,6 +18,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use super::mutex::Poison;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const GRANT: usize = 0;
@@ -167,6 +168,10 @@ impl<T: ?Sized> RwLock<T> {
         };
         let mut held = Some(st);
         let granted = wait::wait(
+            match access {
+                Access::Read => WaitReason::RwLockRead,
+                Access::Write => WaitReason::RwLockWrite,
+            },
             None,
             OnCancel::Unwind,
             |me| {

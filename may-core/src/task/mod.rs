@@ -7,6 +7,7 @@
 //! The core does not know what a run queue is: the scheduler installs how a woken task is queued
 //! ([`Schedule`]), and runs tasks with [`Task::run`].
 
+mod activity;
 mod cancel;
 pub(crate) mod context;
 mod current;
@@ -20,6 +21,8 @@ pub(crate) mod stack;
 mod task;
 mod waiter;
 
+pub use activity::WaitReason;
+pub(crate) use activity::{tick_clock, Doing};
 pub(crate) use cancel::{cancel_point, cancel_unwind, is_cancel_pending, Cancelled};
 pub(crate) use current::{current, in_task, with_current};
 

@@ -14,9 +14,10 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::activity::Activity;
 use super::context::{Context, Resumed, Suspender};
 use super::joiners::Joiners;
 use super::park_token::ParkToken;
@@ -72,6 +73,11 @@ pub(crate) struct Task {
     pub(crate) home: AtomicUsize,
     /// `CANCEL_REQUESTED`, `UNWINDING` (set by the task itself) and `DONE`.
     pub(super) flags: AtomicU8,
+    /// What the task is doing, for the runtime's dump.
+    pub(crate) activity: Activity,
+    /// Where the scheduler keeps the task in its home worker's registry (its own bookkeeping,
+    /// like `home`).
+    pub(crate) registry_slot: AtomicU32,
     stack_used: AtomicUsize,
     /// # Invariant
     /// Accessed only by the task's owner (see the module docs).
@@ -154,6 +160,8 @@ impl Task {
             park_token: ParkToken::new(),
             home: AtomicUsize::new(NO_WORKER),
             flags: AtomicU8::new(0),
+            activity: Activity::default(),
+            registry_slot: AtomicU32::new(u32::MAX),
             stack_used: AtomicUsize::new(NOT_MEASURED),
             run: UnsafeCell::new(Run::NotStarted(start)),
             suspender: UnsafeCell::new(None),
@@ -193,7 +201,8 @@ impl Task {
     /// the task gets its stack and starts its body. Called by the task's owner: the worker that
     /// popped it from a queue. `on_finish` runs when the task finished, before anyone waiting
     /// for it can see that (the worker's bookkeeping).
-    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce()) -> Ran {
+    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce(&Task)) -> Ran {
+        self.activity.running();
         current::set(Arc::as_ptr(&self));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run_slice()));
         current::set(std::ptr::null());
@@ -212,7 +221,7 @@ impl Task {
                 Ran::Suspended
             }
             Ok(true) => {
-                on_finish();
+                on_finish(&self);
                 self.flags.fetch_or(DONE, Ordering::Release);
                 self.joiners.notify_all();
                 // SAFETY: the owner; the task is done, so its own references go.
@@ -345,6 +354,7 @@ impl Task {
         self.assert_on_own_stack();
         // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
         let me = unsafe { (*self.spare_ref.get()).take() }.unwrap_or_else(|| self.arc());
+        self.activity.ready();
         schedule::schedule(me);
         self.switch_out();
     }

@@ -22,7 +22,7 @@ mod list;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::task::{cancel_unwind, Task};
+use crate::task::{cancel_unwind, Task, WaitReason};
 pub(crate) use crate::task::{CurrentWaiter, Selected, Waiter, WaiterRef};
 pub(crate) use list::WaitList;
 
@@ -50,7 +50,8 @@ pub(crate) enum Registered<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TimedOut;
 
-/// Runs the wait protocol (see the module docs) for one blocking operation.
+/// Runs the wait protocol (see the module docs) for one blocking operation, recording `reason`
+/// as what the caller waits on (for the runtime's dump) while it is parked.
 ///
 /// - `register(me)` registers `me` (use [`CurrentWaiter::registration`] for the reference to
 ///   put on a list) and re-checks the operation's condition: [`Registered::Done`] when it could
@@ -65,6 +66,7 @@ pub(crate) struct TimedOut;
 // holds the worker's calls, so each frame between a blocking call and the switch costs a miss.
 #[inline(always)]
 pub(crate) fn wait<T>(
+    reason: WaitReason,
     deadline: Option<Instant>,
     on_cancel: OnCancel,
     mut register: impl FnMut(&CurrentWaiter) -> Registered<T>,
@@ -80,6 +82,9 @@ pub(crate) fn wait<T>(
         me.waiter().reset();
         if let Registered::Done(value) = register(&me) {
             return Ok(value);
+        }
+        if let WaiterRef::Task(task) = &*me {
+            task.activity.waiting(reason);
         }
         let sel = me.wait_until_with(deadline, on_cancel);
         if let Some(value) = finish(&me, sel) {
@@ -130,6 +135,7 @@ pub(crate) fn sleep_until(deadline: Option<Instant>) {
     // Nothing completes this wait but its deadline (a timer) or a cancellation, which unwinds
     // from `wait`.
     let _ = wait(
+        WaitReason::Sleep,
         deadline,
         OnCancel::Unwind,
         |_| Registered::<()>::Waiting,
@@ -142,7 +148,10 @@ pub(crate) fn sleep_until(deadline: Option<Instant>) {
 /// channel's reserved receiver whose message is on its way).
 pub(crate) fn park_current() {
     match crate::task::current() {
-        Some(task) => task.park(),
+        Some(task) => {
+            task.activity.waiting(WaitReason::ChannelRecv);
+            task.park();
+        }
         None => crate::loom::park(),
     }
 }

@@ -15,6 +15,7 @@ use std::time::Instant;
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use super::state::{current_key, RecvEntry, SendEntry, Side, State, Take, Withdrawn, PLAIN_OP};
 use crate::spin_lock::{SpinGuard, SpinLock};
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, TimedOut, WaiterRef};
 
 /// One channel, shared by all its senders and receivers.
@@ -81,6 +82,7 @@ impl<T> Chan<T> {
         // The message while it is in our hands (not listed in our entry).
         let held = Cell::new(Some(msg));
         let sent = wait::wait(
+            WaitReason::ChannelSend,
             deadline,
             OnCancel::Unwind,
             |me| {
@@ -159,6 +161,7 @@ impl<T> Chan<T> {
         let mut slot_storage: Option<T> = None;
         let slot: *mut Option<T> = &mut slot_storage;
         let received = wait::wait(
+            WaitReason::ChannelRecv,
             deadline,
             OnCancel::Unwind,
             |me| loop {

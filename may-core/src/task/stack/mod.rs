@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use size::{checked_stack_size, round_stack_size};
 pub use size::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+pub(crate) use slab::StackStats;
 
 use crate::sys;
 
@@ -202,6 +203,11 @@ unsafe impl corosensei::stack::Stack for Stack {
             None => unreachable!("a stack's guard is never at address 0"),
         }
     }
+}
+
+/// The allocator's numbers now.
+pub(crate) fn stats() -> StackStats {
+    slab::lock().stats()
 }
 
 /// Most stacks a thread's cache keeps.
