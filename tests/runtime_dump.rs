@@ -153,7 +153,10 @@ fn dump_names_what_each_coroutine_waits_on() {
     // The human form groups them (other tests' coroutines may share the bigger groups).
     let text = runtime::format_dump(&runtime::dump());
     assert!(text.contains("1 coroutine waiting on mutex lock"), "{text}");
-    assert!(text.contains("  #") && text.contains("\"semaphore\" on worker"), "{text}");
+    assert!(
+        text.contains("  #") && text.contains("\"semaphore\" on worker"),
+        "{text}"
+    );
 
     // Release or cancel everything; then none of them is in the dump any more.
     drop(held);

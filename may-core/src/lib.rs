@@ -12,6 +12,7 @@ mod macros;
 
 mod blocking;
 pub mod coroutine;
+pub mod future;
 pub mod io;
 mod loom;
 mod macro_support;

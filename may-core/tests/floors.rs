@@ -23,6 +23,7 @@ const FLOORS: &[&str] = &[
     "net",
     "os",
     "coroutine",
+    "future",
     "macro_support",
 ];
 

@@ -21,7 +21,7 @@ pub use may_macros::{coroutine, go, join, main, select, select_biased, test};
 
 #[doc(inline)]
 pub use may_core::{
-    config, coroutine, coroutine_local, io, net, os, runtime, select, Config, ConfigError,
+    config, coroutine, coroutine_local, future, io, net, os, runtime, select, Config, ConfigError,
 };
 
 /// Synchronisation primitives and channels that work from coroutines and plain threads alike

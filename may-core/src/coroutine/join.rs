@@ -2,7 +2,10 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::handle::Coroutine;
 use crate::task::{Cancelled, Selected, Task, WaitReason};
@@ -143,6 +146,60 @@ impl<T> JoinHandle<T> {
     /// The handle of the coroutine.
     pub fn coroutine(&self) -> &Coroutine {
         &self.co
+    }
+}
+
+impl<T> IntoFuture for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+    type IntoFuture = JoinFuture<T>;
+
+    /// The coroutine's result as a future, for async code: it completes when the coroutine
+    /// finishes, without blocking the executor's thread.
+    ///
+    /// ```
+    /// let h = may_core::coroutine::spawn(|| 6 * 7);
+    /// // Any executor will do; `block_on` is may's own.
+    /// let v = may_core::future::block_on(async move { h.await.unwrap() });
+    /// assert_eq!(v, 42);
+    /// ```
+    fn into_future(self) -> JoinFuture<T> {
+        JoinFuture { handle: Some(self) }
+    }
+}
+
+/// A [`JoinHandle`] awaited as a future (see its `IntoFuture` implementation).
+#[must_use = "futures do nothing unless awaited"]
+pub struct JoinFuture<T> {
+    /// `None` once the result was returned.
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T> Future for JoinFuture<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(handle) = self.handle.as_ref() else {
+            panic!("JoinFuture polled after it completed");
+        };
+        let task = handle.co.task();
+        if !task.is_done() {
+            task.joiners.register_waker(cx.waker());
+            // Registered under the join list's lock, which the finishing worker takes after it
+            // marks the task done: either we see done now, or it sees our waker.
+            if !task.is_done() {
+                return Poll::Pending;
+            }
+        }
+        match self.handle.take() {
+            Some(handle) => Poll::Ready(handle.join()),
+            None => unreachable!("checked above"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinFuture").finish_non_exhaustive()
     }
 }
 

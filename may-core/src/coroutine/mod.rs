@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 pub use crate::task::stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use builder::{spawn, spawn_blocking, Builder};
 pub use handle::{Coroutine, CoroutineId};
-pub use join::{JoinError, JoinHandle};
+pub use join::{JoinError, JoinFuture, JoinHandle};
 pub use local::LocalKey;
 #[doc(hidden)]
 pub use scope::__select_scope;
