@@ -138,6 +138,20 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// Waits for the coroutine to finish without taking its result: afterwards
+    /// [`is_done`](Self::is_done) is `true` and [`join`](Self::join) returns at once. Parks the
+    /// calling coroutine (or thread) while waiting; a cancelled caller unwinds, as from `join`.
+    ///
+    /// ```
+    /// let h = may_core::coroutine::spawn(|| 6 * 7);
+    /// h.wait();
+    /// assert!(h.is_done());
+    /// assert_eq!(h.join().unwrap(), 42);
+    /// ```
+    pub fn wait(&self) {
+        wait_done(self.co.task(), OnCancel::Unwind);
+    }
+
     /// Whether the coroutine has finished, so that `join` will not block.
     pub fn is_done(&self) -> bool {
         self.co.is_done()

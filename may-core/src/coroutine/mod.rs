@@ -5,6 +5,7 @@
 //! it, `yield_now` yields it, so library code does not need to know where it runs.
 
 mod builder;
+mod go;
 mod handle;
 mod join;
 mod local;
@@ -14,6 +15,8 @@ use std::time::{Duration, Instant};
 
 pub use crate::task::stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use builder::{spawn, spawn_blocking, Builder};
+#[doc(hidden)]
+pub use go::{__go_spawn, GoSpawner as __GoSpawner};
 pub use handle::{Coroutine, CoroutineId};
 pub use join::{JoinError, JoinFuture, JoinHandle};
 pub use local::LocalKey;

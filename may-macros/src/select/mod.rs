@@ -5,6 +5,7 @@
 //!     biased;                              // optional: the first ready branch wins
 //!     recv(rx) -> msg => body,             // native: channel receive
 //!     send(tx, value) -> res => body,      // native: channel send (value evaluated if chosen)
+//!     pat = rx.recv() => body,             // native: the same as `recv(rx) -> pat => body`
 //!     pat = any_blocking_expr => body,     // general: runs in a child coroutine
 //!     default => body,                     // nothing is ready now (also `default()`)
 //!     default(timeout) => body,            // nothing became ready within `timeout`

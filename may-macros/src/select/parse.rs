@@ -130,10 +130,33 @@ fn parse_general_branch(input: ParseStream) -> syn::Result<Branch> {
     input.parse::<Token![=>]>()?;
     let body = parse_body(input)?;
     Ok(Branch {
-        kind: Kind::General { expr },
+        kind: general_kind(expr),
         pat,
         body,
     })
+}
+
+/// The kind of `pat = expr`: `rx.recv()`, as may 0.3's `select!` branches wrote a channel
+/// receive, is the native `recv(rx)` (nothing lost when another branch wins, no need for the
+/// receiver to be `Sync`), and `pat` gets `Result<T, RecvError>`, the type of `rx.recv()`.
+/// Anything else, including `(x.recv())` in parentheses, is general.
+fn general_kind(expr: Expr) -> Kind {
+    match expr {
+        Expr::MethodCall(call)
+            if call.method == "recv"
+                && call.args.is_empty()
+                && call.turbofish.is_none()
+                && call.attrs.is_empty() =>
+        {
+            Kind::Recv {
+                chan: *call.receiver,
+            }
+        }
+        // The parentheses only say "general"; without them the closure does not trip
+        // `unused_parens`.
+        Expr::Paren(paren) if paren.attrs.is_empty() => Kind::General { expr: *paren.expr },
+        expr => Kind::General { expr },
+    }
 }
 
 impl Parse for SelectInput {

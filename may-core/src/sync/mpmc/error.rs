@@ -220,3 +220,46 @@ impl From<RecvError> for RecvTimeoutError {
         RecvTimeoutError::Disconnected
     }
 }
+
+// Into std's errors of the same names (may 0.3's channels returned std's types): code that
+// states std's types in its signatures takes these with `?` or `.into()`. One way only: the
+// errors of a may channel are these types everywhere (`recv`, `select!`, `Select`).
+
+impl<T> From<SendError<T>> for std::sync::mpsc::SendError<T> {
+    fn from(err: SendError<T>) -> std::sync::mpsc::SendError<T> {
+        std::sync::mpsc::SendError(err.0)
+    }
+}
+
+impl<T> From<TrySendError<T>> for std::sync::mpsc::TrySendError<T> {
+    fn from(err: TrySendError<T>) -> std::sync::mpsc::TrySendError<T> {
+        match err {
+            TrySendError::Full(msg) => std::sync::mpsc::TrySendError::Full(msg),
+            TrySendError::Disconnected(msg) => std::sync::mpsc::TrySendError::Disconnected(msg),
+        }
+    }
+}
+
+impl From<RecvError> for std::sync::mpsc::RecvError {
+    fn from(_: RecvError) -> std::sync::mpsc::RecvError {
+        std::sync::mpsc::RecvError
+    }
+}
+
+impl From<TryRecvError> for std::sync::mpsc::TryRecvError {
+    fn from(err: TryRecvError) -> std::sync::mpsc::TryRecvError {
+        match err {
+            TryRecvError::Empty => std::sync::mpsc::TryRecvError::Empty,
+            TryRecvError::Disconnected => std::sync::mpsc::TryRecvError::Disconnected,
+        }
+    }
+}
+
+impl From<RecvTimeoutError> for std::sync::mpsc::RecvTimeoutError {
+    fn from(err: RecvTimeoutError) -> std::sync::mpsc::RecvTimeoutError {
+        match err {
+            RecvTimeoutError::Timeout => std::sync::mpsc::RecvTimeoutError::Timeout,
+            RecvTimeoutError::Disconnected => std::sync::mpsc::RecvTimeoutError::Disconnected,
+        }
+    }
+}
