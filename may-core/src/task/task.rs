@@ -120,16 +120,32 @@ pub(crate) struct Task {
     spare_ref: UnsafeCell<Option<Arc<Task>>>,
     /// Waiters of the task's completion (its `JoinHandle`, a scope).
     pub(crate) joiners: Joiners,
+    /// The task's `tracing` span, entered whenever it runs; closed when it finishes.
+    ///
+    /// # Invariant
+    /// Accessed only by the task's owner (like `run`).
+    #[cfg(feature = "tracing")]
+    span: UnsafeCell<Option<tracing::Span>>,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`)
-// are only accessed by one thread at a time, as described in the module docs; every other field
-// is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
+// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
+// `span`) are only accessed by one thread at a time, as described in the module docs; every
+// other field is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
 // is only ever resumed on its home worker, so those values never leave that thread.
 unsafe impl Sync for Task {}
 // SAFETY: see above; moving the `Arc` between threads moves no access to those fields (a task
 // that has not started holds only its `Send` body).
 unsafe impl Send for Task {}
+
+/// The span of task `id`: `coroutine{id=.. name=..}` at INFO level, with no parent (a span keeps
+/// its parent open, so a chain of coroutines each spawning the next would keep every ancestor's
+/// span alive) but following the spawner's current span.
+#[cfg(feature = "tracing")]
+fn span_for(id: u64, name: Option<&str>) -> tracing::Span {
+    let span = tracing::info_span!(parent: None, "coroutine", id, name);
+    span.follows_from(tracing::Span::current());
+    span
+}
 
 /// What a slice of a task's run ended with (see [`Task::run`]).
 pub(crate) enum Ran {
@@ -151,6 +167,8 @@ impl Task {
         measure_stack: bool,
         start: Arc<dyn Start>,
     ) -> Arc<Task> {
+        #[cfg(feature = "tracing")]
+        let span = span_for(id, name.as_deref());
         Arc::new(Task {
             id,
             name,
@@ -170,6 +188,8 @@ impl Task {
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
             joiners: Joiners::default(),
+            #[cfg(feature = "tracing")]
+            span: UnsafeCell::new(Some(span)),
         })
     }
 
@@ -204,7 +224,12 @@ impl Task {
     pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce(&Task)) -> Ran {
         self.activity.running();
         current::set(Arc::as_ptr(&self));
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run_slice()));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(feature = "tracing")]
+            // SAFETY: the owner (see the field's invariant).
+            let _entered = unsafe { (*self.span.get()).as_ref().map(tracing::Span::enter) };
+            self.run_slice()
+        }));
         current::set(std::ptr::null());
         match outcome {
             Err(payload) => die(&self, payload),
@@ -222,6 +247,10 @@ impl Task {
             }
             Ok(true) => {
                 on_finish(&self);
+                // Closed before anyone waiting can see the task done.
+                #[cfg(feature = "tracing")]
+                // SAFETY: the owner (see the field's invariant); the task is done.
+                drop(unsafe { (*self.span.get()).take() });
                 self.flags.fetch_or(DONE, Ordering::Release);
                 self.joiners.notify_all();
                 // SAFETY: the owner; the task is done, so its own references go.
@@ -231,6 +260,7 @@ impl Task {
                         (*self.spare_ref.get()).take(),
                     )
                 });
+
                 Ran::Finished(self)
             }
         }
