@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use may_bench::{median, per_op, report, workers};
+use may_bench::{median, per_op, report, spawn_join_one_at_a_time, workers};
 
 const SPAWNS: usize = 100_000;
 const YIELDS: usize = 1_000_000;
@@ -23,17 +23,7 @@ fn main() {
     println!("|---|---|---|---|");
 
     // One at a time: spawn an empty coroutine and wait for it, from inside a coroutine.
-    let may_t = median(ROUNDS, || {
-        may::coroutine::spawn(|| {
-            for _ in 0..SPAWNS {
-                may::coroutine::spawn(|| ())
-                    .join()
-                    .expect("empty coroutine");
-            }
-        })
-        .join()
-        .expect("driver");
-    });
+    let may_t = median(ROUNDS, || spawn_join_one_at_a_time(SPAWNS));
     let tokio_t = median(ROUNDS, || {
         tokio.block_on(async {
             tokio::spawn(async {

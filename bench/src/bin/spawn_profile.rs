@@ -5,15 +5,7 @@ fn main() {
     may::config().set_workers(may_bench::workers());
     let n = 2_000_000;
     let start = std::time::Instant::now();
-    may::coroutine::spawn(move || {
-        for _ in 0..n {
-            may::coroutine::spawn(|| ())
-                .join()
-                .expect("empty coroutine");
-        }
-    })
-    .join()
-    .expect("driver");
+    may_bench::spawn_join_one_at_a_time(n);
     println!(
         "{:.1} ns per spawn+join",
         start.elapsed().as_nanos() as f64 / n as f64

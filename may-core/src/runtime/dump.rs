@@ -98,35 +98,36 @@ pub fn dump() -> Vec<CoroutineInfo> {
 const LISTED_PER_GROUP: usize = 10;
 
 /// Formats a dump for people: a count, then the coroutines grouped by what they do (the largest
-/// group first), each group with the longest waits first and at most ten listed.
+/// group first), each group with the longest waits first and at most ten listed. Waits on
+/// descriptors are grouped by direction, with each coroutine's descriptor on its line.
 pub fn format_dump(infos: &[CoroutineInfo]) -> String {
-    let mut groups: BTreeMap<String, Vec<&CoroutineInfo>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<(&CoroutineInfo, Option<String>)>> = BTreeMap::new();
     for info in infos {
-        let key = match info.state {
-            CoroutineState::Running => "running".to_string(),
-            CoroutineState::Ready => "ready to run".to_string(),
-            CoroutineState::Waiting { on, .. } => format!("waiting on {on}"),
-        };
-        groups.entry(key).or_default().push(info);
+        let (key, detail) = group_of(&info.state);
+        groups.entry(key).or_default().push((info, detail));
     }
-    let mut groups: Vec<(String, Vec<&CoroutineInfo>)> = groups.into_iter().collect();
+    let mut groups: Vec<_> = groups.into_iter().collect();
     groups.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then_with(|| a.0.cmp(&b.0)));
     let mut out = String::new();
     let _ = writeln!(out, "may: {} live coroutines", infos.len());
     for (what, mut members) in groups {
-        members.sort_by_key(|c| std::cmp::Reverse(waited(c)));
+        members.sort_by_key(|(c, _)| std::cmp::Reverse(waited(c)));
         let noun = if members.len() == 1 {
             "coroutine"
         } else {
             "coroutines"
         };
         let _ = writeln!(out, "\n{} {noun} {what}", members.len());
-        for c in members.iter().take(LISTED_PER_GROUP) {
+        for (c, detail) in members.iter().take(LISTED_PER_GROUP) {
             let name = c
                 .name
                 .as_deref()
                 .map_or_else(String::new, |n| format!(" {n:?}"));
-            let _ = write!(out, "  #{}{name} on worker {}", c.id, c.worker);
+            let _ = write!(out, "  #{}{name}", c.id);
+            if let Some(detail) = detail {
+                let _ = write!(out, " ({detail})");
+            }
+            let _ = write!(out, " on worker {}", c.worker);
             if let Some(since) = waited(c) {
                 let _ = write!(out, ", for {}", human(since));
             }
@@ -137,6 +138,29 @@ pub fn format_dump(infos: &[CoroutineInfo]) -> String {
         }
     }
     out
+}
+
+/// The group a coroutine is listed in, and what its line adds.
+fn group_of(state: &CoroutineState) -> (String, Option<String>) {
+    match *state {
+        CoroutineState::Running => ("running".to_string(), None),
+        CoroutineState::Ready => ("ready to run".to_string(), None),
+        CoroutineState::Waiting {
+            on: WaitReason::Readable { fd },
+            ..
+        } => (
+            "waiting for a socket or descriptor to become readable".to_string(),
+            Some(format!("fd {fd}")),
+        ),
+        CoroutineState::Waiting {
+            on: WaitReason::Writable { fd },
+            ..
+        } => (
+            "waiting for a socket or descriptor to become writable".to_string(),
+            Some(format!("fd {fd}")),
+        ),
+        CoroutineState::Waiting { on, .. } => (format!("waiting on {on}"), None),
+    }
 }
 
 fn waited(info: &CoroutineInfo) -> Option<Duration> {
@@ -160,4 +184,61 @@ fn human(d: Duration) -> String {
 /// Prints [`format_dump`] of a fresh [`dump`] to stderr.
 pub fn print_dump() {
     eprint!("{}", format_dump(&dump()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: u64, name: Option<&str>, state: CoroutineState) -> CoroutineInfo {
+        CoroutineInfo {
+            id,
+            name: name.map(str::to_owned),
+            state,
+            worker: (id % 2) as usize,
+            stack_size: 64 * 1024,
+        }
+    }
+
+    fn waiting(on: WaitReason, ms: u64) -> CoroutineState {
+        CoroutineState::Waiting {
+            on,
+            since: Duration::from_millis(ms),
+        }
+    }
+
+    #[test]
+    fn groups_largest_first_longest_wait_first_ten_listed() {
+        let mut infos: Vec<CoroutineInfo> = (0..12)
+            .map(|i| info(i, None, waiting(WaitReason::Sleep, i * 10)))
+            .collect();
+        infos.push(info(
+            20,
+            Some("a"),
+            waiting(WaitReason::Readable { fd: 7 }, 5),
+        ));
+        infos.push(info(
+            21,
+            Some("b"),
+            waiting(WaitReason::Readable { fd: 9 }, 2_500),
+        ));
+        infos.push(info(22, Some("main"), CoroutineState::Running));
+        let text = format_dump(&infos);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "may: 15 live coroutines");
+        assert_eq!(lines[2], "12 coroutines waiting on sleep");
+        assert_eq!(lines[3], "  #11 on worker 1, for 110 ms (64 KiB stack)");
+        assert_eq!(lines[13], "  ... and 2 more");
+        let readable = "2 coroutines waiting for a socket or descriptor to become readable";
+        let at = lines.iter().position(|l| *l == readable).unwrap();
+        assert_eq!(
+            lines[at + 1],
+            "  #21 \"b\" (fd 9) on worker 1, for 2.5 s (64 KiB stack)"
+        );
+        assert_eq!(
+            lines[at + 2],
+            "  #20 \"a\" (fd 7) on worker 0, for 5 ms (64 KiB stack)"
+        );
+        assert!(text.contains("1 coroutine running\n  #22 \"main\" on worker 0 (64 KiB stack)"));
+    }
 }
