@@ -77,6 +77,37 @@ fn main() {
         per_op(tokio_t, SPAWNS),
     );
 
+    // A burst: spawn 200,000, then join them all.
+    let burst = 200_000;
+    let may_t = median(ROUNDS, || {
+        may::coroutine::spawn(move || {
+            let hs: Vec<_> = (0..burst).map(|_| may::coroutine::spawn(|| ())).collect();
+            for h in hs {
+                h.join().expect("empty coroutine");
+            }
+        })
+        .join()
+        .expect("driver");
+    });
+    let tokio_t = median(ROUNDS, || {
+        tokio.block_on(async move {
+            tokio::spawn(async move {
+                let hs: Vec<_> = (0..burst).map(|_| tokio::spawn(async {})).collect();
+                for h in hs {
+                    h.await.expect("empty task");
+                }
+            })
+            .await
+            .expect("driver");
+        });
+    });
+    report(
+        "spawn 200,000 then join all",
+        "tokio",
+        per_op(may_t, burst),
+        per_op(tokio_t, burst),
+    );
+
     // yield_now round trips of one coroutine / task.
     let may_t = median(ROUNDS, || {
         may::coroutine::spawn(|| {

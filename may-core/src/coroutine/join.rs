@@ -68,10 +68,19 @@ pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
     }
 }
 
+/// What a wait that never unwinds does about a cancellation of the waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PendingCancel {
+    /// Return `false` as soon as one is pending (the caller acts on it, then waits again).
+    Return,
+    /// Wait on regardless (the caller already acted on it).
+    Ignore,
+}
+
 /// Waits until the task has finished without ever unwinding for a cancellation of the waiter;
-/// returns `false` as soon as one is pending (see [`wait_done`]) unless `watch_cancel` is off.
-pub(crate) fn wait_done_deferring_cancel(task: &Task, watch_cancel: bool) -> bool {
-    if watch_cancel {
+/// a pending one returns `false` or is ignored, as `pending_cancel` says.
+pub(crate) fn wait_done_deferring_cancel(task: &Task, pending_cancel: PendingCancel) -> bool {
+    if pending_cancel == PendingCancel::Return {
         return wait_done(task, OnCancel::Defer);
     }
     while !task.is_done() {
