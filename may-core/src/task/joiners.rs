@@ -72,11 +72,13 @@ impl Joiners {
             let mut slots = self.lock();
             (slots.first.take(), slots.rest.take(), slots.waker.take())
         };
-        for waiter in first
-            .into_iter()
-            .chain(rest.into_iter().flat_map(|rest| *rest))
-        {
-            waiter.select_and_unpark_owned(Selected::Operation(0));
+        if let Some(first) = first {
+            first.select_and_unpark_owned(Selected::Operation(0));
+        }
+        if let Some(rest) = rest {
+            for waiter in *rest {
+                waiter.select_and_unpark_owned(Selected::Operation(0));
+            }
         }
         if let Some(waker) = waker {
             waker.wake();
