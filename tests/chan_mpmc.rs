@@ -375,3 +375,73 @@ fn cancel_during_stream_loses_nothing() {
         assert_eq!(total, n * (n + 1) / 2, "cap {cap:?}: a message was lost");
     }
 }
+
+/// `try_recv` and `select!`'s first try look at an empty channel without its lock; a message
+/// sent before the look (here: before a flag the receiver waited for) is never missed, on
+/// every capacity, including a sender blocked on a rendezvous channel and a disconnection.
+#[test]
+fn lock_free_empty_check_misses_nothing_that_happened_before() {
+    const ROUNDS: usize = 20_000;
+    for cap in [None, Some(1), Some(0)] {
+        let (tx, rx) = match cap {
+            None => mpmc::unbounded::<usize>(),
+            Some(c) => mpmc::bounded::<usize>(c),
+        };
+        let sent = Arc::new(AtomicUsize::new(0));
+        let sender = {
+            let sent = Arc::clone(&sent);
+            std::thread::spawn(move || {
+                for i in 0..ROUNDS {
+                    if cap == Some(0) {
+                        // Announce first, then block in send until the receiver takes it.
+                        sent.store(i + 1, Ordering::Release);
+                        tx.send(i).unwrap();
+                    } else {
+                        tx.send(i).unwrap();
+                        sent.store(i + 1, Ordering::Release);
+                    }
+                }
+                drop(tx);
+                sent.store(ROUNDS + 1, Ordering::Release);
+            })
+        };
+        let (_idle_tx, idle) = mpmc::unbounded::<usize>();
+        for i in 0..ROUNDS {
+            while sent.load(Ordering::Acquire) < i + 1 {
+                std::hint::spin_loop();
+            }
+            // On a rendezvous channel the sender may not have registered yet: retry a while.
+            let got = if cap == Some(0) {
+                let start = Instant::now();
+                loop {
+                    match rx.try_recv() {
+                        Ok(v) => break v,
+                        Err(_) => {
+                            assert!(start.elapsed() < Duration::from_secs(5), "round {i}");
+                            std::thread::yield_now();
+                        }
+                    }
+                }
+            } else if i % 2 == 0 {
+                rx.try_recv()
+                    .unwrap_or_else(|e| panic!("cap {cap:?} round {i}: {e:?}"))
+            } else {
+                may::select! {
+                    recv(idle) -> m => panic!("idle channel gave {m:?}"),
+                    recv(rx) -> m => m.unwrap(),
+                    default => panic!("cap {cap:?} round {i}: the sent message was missed"),
+                }
+            };
+            assert_eq!(got, i, "cap {cap:?}");
+        }
+        while sent.load(Ordering::Acquire) < ROUNDS + 1 {
+            std::hint::spin_loop();
+        }
+        assert_eq!(
+            rx.try_recv(),
+            Err(TryRecvError::Disconnected),
+            "cap {cap:?}"
+        );
+        sender.join().unwrap();
+    }
+}

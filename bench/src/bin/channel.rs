@@ -3,20 +3,17 @@
 //!   between two tokio tasks over `tokio::sync::mpsc::channel(1)` (both on `workers()` workers);
 //! - 4 producers / 4 consumers on `mpmc::bounded(64)` with coroutines against
 //!   `crossbeam_channel::bounded(64)` with threads;
-//! - a `Select` over two channels against a single `recv` on the same (prefilled) channel.
+//!
+//! Selection against a receive is measured by `--bin select`.
 //!
 //! `cargo run --release -p may-bench --bin channel`
 
-use std::time::Instant;
-
 use may::coroutine;
-use may::select::Select;
 use may::sync::mpmc;
 use may_bench::{median, per_op, report, workers};
 
 const PING_PONGS: usize = 200_000;
 const MPMC_MSGS: usize = 2_000_000;
-const SELECT_MSGS: usize = 1_000_000;
 const ROUNDS: usize = 5;
 
 fn may_ping_pong() {
@@ -133,42 +130,6 @@ fn crossbeam_mpmc() {
     assert_eq!(n, MPMC_MSGS);
 }
 
-/// Receives `SELECT_MSGS` prefilled messages inside a coroutine, with `Select` over the channel
-/// and an empty one, or with plain `recv`; returns the time of the receiving loop only.
-fn may_receive(select: bool) -> std::time::Duration {
-    coroutine::spawn(move || {
-        let (tx, rx) = mpmc::unbounded::<usize>();
-        let (_tx2, rx2) = mpmc::unbounded::<usize>();
-        (0..SELECT_MSGS).for_each(|i| tx.send(i).unwrap());
-        let start = Instant::now();
-        let mut sum = 0;
-        for _ in 0..SELECT_MSGS {
-            sum += if select {
-                let mut sel = Select::new();
-                let a = sel.recv(&rx);
-                sel.recv(&rx2);
-                let oper = sel.select();
-                assert_eq!(oper.index(), a);
-                oper.recv(&rx).unwrap()
-            } else {
-                rx.recv().unwrap()
-            };
-        }
-        let took = start.elapsed();
-        assert_eq!(sum, (0..SELECT_MSGS).sum::<usize>());
-        took
-    })
-    .join()
-    .unwrap()
-}
-
-fn median_of(rounds: usize, mut f: impl FnMut() -> std::time::Duration) -> std::time::Duration {
-    f();
-    let mut v: Vec<_> = (0..rounds).map(|_| f()).collect();
-    v.sort();
-    v[v.len() / 2]
-}
-
 fn main() {
     let workers = workers();
     may::config().set_workers(workers);
@@ -205,14 +166,5 @@ fn main() {
         "crossbeam threads",
         per_op(may, MPMC_MSGS),
         per_op(cb, MPMC_MSGS),
-    );
-
-    let sel = median_of(ROUNDS, || may_receive(true));
-    let recv = median_of(ROUNDS, || may_receive(false));
-    report(
-        "Select over 2 channels vs single recv",
-        "may recv",
-        per_op(sel, SELECT_MSGS),
-        per_op(recv, SELECT_MSGS),
     );
 }

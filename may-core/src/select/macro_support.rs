@@ -100,3 +100,33 @@ pub fn recv_end<R: SelectRecv + ?Sized>(r: &R) -> &mpmc::Receiver<R::Msg> {
 pub fn send_end<S: SelectSend + ?Sized>(s: &S) -> &mpmc::Sender<S::Msg> {
     s.select_sender()
 }
+
+/// The order `select!`'s first try round visits its branches in: uniformly random (the first
+/// ready branch found is uniform among the ready ones), or branch order for `select_biased!`.
+#[derive(Debug)]
+pub struct TryOrder(super::rand::Order);
+
+impl TryOrder {
+    /// The order for `n` branches.
+    #[inline]
+    pub fn new(n: usize, biased: bool) -> TryOrder {
+        TryOrder(super::rand::Order::new(n, biased))
+    }
+
+    /// The branch visited `k`-th.
+    #[inline]
+    pub fn get(&self, k: usize) -> usize {
+        self.0.get(k)
+    }
+}
+
+/// A receive branch's outcome if it can complete now without waiting: the message, or the
+/// error of a disconnected channel (which is ready, as in `Select`); `None` while empty.
+#[inline]
+pub fn try_recv_ready<T>(r: &mpmc::Receiver<T>) -> Option<Result<T, mpmc::RecvError>> {
+    match r.try_recv() {
+        Ok(msg) => Some(Ok(msg)),
+        Err(mpmc::TryRecvError::Disconnected) => Some(Err(mpmc::RecvError)),
+        Err(mpmc::TryRecvError::Empty) => None,
+    }
+}

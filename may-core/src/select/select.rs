@@ -179,7 +179,7 @@ impl<'a> Select<'a> {
         let n = self.ops.len();
         let (deadline, on_cancel) = Self::mode(block);
         let order = Order::new(n, self.biased);
-        let timer = self.earliest_timer(&order, deadline);
+        let mut timer = None;
         let mut last_chance = false;
         loop {
             for k in 0..n {
@@ -191,6 +191,7 @@ impl<'a> Select<'a> {
             if last_chance {
                 return None;
             }
+            let timer = *timer.get_or_insert_with(|| self.earliest_timer(&order, deadline));
             let watched = Cell::new(0);
             let unwatch = |me: &WaiterRef| {
                 for k in 0..watched.get() {
@@ -254,7 +255,8 @@ impl<'a> Select<'a> {
         let mut buf = MsgBuf::new();
         let (deadline, on_cancel) = Self::mode(block);
         let order = Order::new(n, self.biased);
-        let timer = self.earliest_timer(&order, deadline);
+        // Worked out only when the first try round found nothing ready.
+        let mut timer = None;
         let mut last_chance = false;
         loop {
             for k in 0..n {
@@ -266,6 +268,7 @@ impl<'a> Select<'a> {
             if last_chance {
                 return None;
             }
+            let timer = *timer.get_or_insert_with(|| self.earliest_timer(&order, deadline));
             // Past the deadline (or for a `try_`), one registration round still runs, then one
             // more try round, as in crossbeam: a message that arrived after its operation was
             // tried is handed to us or seen there, which keeps the selection linearizable.

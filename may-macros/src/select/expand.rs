@@ -2,13 +2,17 @@
 //!
 //! ```text
 //! {
-//!     enum __MayOutcome<'a, G..> { __MayNative(SelectedOperation<'a>), __MayGeneralN(Gn).., __MayDefault }
+//!     enum __MayOutcome<'a, R.., G..> {
+//!         __MayNative(SelectedOperation<'a>), __MayRecvN(Rn).., __MayGeneralN(Gn).., __MayDefault
+//!     }
 //!     match (&(chan0), &(chan1), ..) {            // temporaries live to the end of the match
 //!         (src0, src1, ..) => {
 //!             let end0 = recv_end(src0); ..          // through any `Deref` wrappers
-//!             let outcome = <select>;                // a scope when there are general branches
+//!             let outcome = <try round> or <select>; // a scope when there are general branches
+//!             let outcome = <complete a chosen receive: __MayNative(op) -> __MayRecvN(op.recv(endN))>;
 //!             match outcome {
-//!                 __MayNative(op) => match op.index() { 0 => { let pat0 = op.recv(end0); body0 } .. },
+//!                 __MayNative(op) => match op.index() { 1 => { let pat1 = op.send(end1, v); body1 } .. },
+//!                 __MayRecvN(res) => { let patN = res; bodyN },
 //!                 __MayGeneralN(patN) => bodyN,
 //!                 __MayDefault => default_body,
 //!             }
@@ -24,6 +28,13 @@
 //! scope ends, so it may borrow local data. Completing the chosen operation, evaluating a send's
 //! value and running the body all happen after that, outside any closure, so `break`,
 //! `continue`, `return` and `?` act on the code around `select!`.
+//!
+//! A select made only of receives first runs the try round itself: `try_recv` on each receiver
+//! in a uniformly random order (branch order when biased), which is what `Select`'s own first
+//! round does, minus building the `Select`; a ready channel is then taken for a `try_recv` or
+//! two, and an empty one is passed over without its lock. Only when none is ready does the
+//! `Select` register and wait. Sends are left out of it: a send's value is evaluated only once
+//! its operation is chosen.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -49,7 +60,14 @@ struct Parts {
     cancel_losers: Vec<TokenStream>,
     /// Taking a general branch's value, inside the scope.
     general_complete: Vec<TokenStream>,
-    /// `index => { let pat = op.recv(end); body }` for native branches.
+    /// `index => __MayRecvN(op.recv(end))`: a chosen receive completed, outside any closure.
+    recv_complete: Vec<TokenStream>,
+    /// `__MayRecvN(res) => { let pat = res; body }` for receive branches.
+    recv_arms: Vec<TokenStream>,
+    /// `index => if let Some(res) = try_recv_ready(end) { break .. }`: the first try round of
+    /// a select made only of receives.
+    recv_try: Vec<TokenStream>,
+    /// `index => { let pat = op.send(end, value); body }` for send branches.
     native_arms: Vec<TokenStream>,
     /// `__MayGeneralN(pat) => body` for general branches.
     general_arms: Vec<TokenStream>,
@@ -85,10 +103,28 @@ pub(super) fn expand(input: SelectInput) -> TokenStream {
         match &branch.kind {
             Kind::Recv { chan } => {
                 let end = p.channel_end(i, chan, "recv_end");
+                let variant = format_ident!("__MayRecv{}", i);
+                let param = format_ident!("__MayR{}", i);
+                p.params.push(quote!(#param));
+                p.variants.push(quote!(#variant(#param)));
                 p.register.push(quote!(__may_sel.recv(#end);));
-                p.native_arms.push(quote! {
+                p.recv_complete.push(quote! {
+                    #index => __MayOutcome::#variant(__may_op.recv(#end)),
+                });
+                p.recv_try.push(quote! {
                     #index => {
-                        let #pat = __may_op.recv(#end);
+                        if let ::std::option::Option::Some(__may_res) =
+                            #rt::select::__macro_support::try_recv_ready(#end)
+                        {
+                            break '__may_try ::std::option::Option::Some(
+                                __MayOutcome::#variant(__may_res),
+                            );
+                        }
+                    }
+                });
+                p.recv_arms.push(quote! {
+                    __MayOutcome::#variant(__may_res) => {
+                        let #pat = __may_res;
                         #body
                     }
                 });
@@ -150,11 +186,43 @@ pub(super) fn expand(input: SelectInput) -> TokenStream {
         }
         None => quote!(__MayOutcome::__MayDefault => ::std::unreachable!(),),
     };
+    // A select made only of receives first tries them once in its random order, without
+    // building a `Select` (the common case, a ready channel, costs a `try_recv` or two); only
+    // when none is ready does it register and wait.
+    let only_receives = !input.branches.is_empty()
+        && input
+            .branches
+            .iter()
+            .all(|b| matches!(b.kind, Kind::Recv { .. }));
+    let run = if only_receives {
+        let n = Literal::usize_unsuffixed(input.branches.len());
+        let biased = input.biased;
+        let recv_try = &p.recv_try;
+        quote! {
+            match '__may_try: {
+                let __may_order = #rt::select::__macro_support::TryOrder::new(#n, #biased);
+                for __may_k in 0..#n {
+                    match __may_order.get(__may_k) {
+                        #(#recv_try)*
+                        _ => {}
+                    }
+                }
+                ::std::option::Option::None
+            } {
+                ::std::option::Option::Some(__may_ready) => __may_ready,
+                ::std::option::Option::None => #run,
+            }
+        }
+    } else {
+        run
+    };
     let Parts {
         sources,
         source_names,
         ends,
         general_channels,
+        recv_complete,
+        recv_arms,
         native_arms,
         general_arms,
         params,
@@ -175,11 +243,22 @@ pub(super) fn expand(input: SelectInput) -> TokenStream {
                     #(#general_channels)*
                     #[allow(unreachable_code)]
                     let __may_outcome = #run;
+                    // A chosen receive completes here, outside the scope of general branches.
+                    #[allow(unreachable_code)]
+                    let __may_outcome = match __may_outcome {
+                        __MayOutcome::__MayNative(__may_op) => match __may_op.index() {
+                            #(#recv_complete)*
+                            _ => __MayOutcome::__MayNative(__may_op),
+                        },
+                        __may_other => __may_other,
+                    };
+                    #[allow(unreachable_code)]
                     match __may_outcome {
                         __MayOutcome::__MayNative(__may_op) => match __may_op.index() {
                             #(#native_arms)*
                             _ => ::std::unreachable!("select! chose an operation it did not register"),
                         },
+                        #(#recv_arms)*
                         #(#general_arms)*
                         #default_arm
                     }

@@ -9,11 +9,13 @@
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::mem::ManuallyDrop;
-use std::sync::atomic::AtomicUsize;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use super::state::{current_key, RecvEntry, SendEntry, Side, State, Take, Withdrawn, PLAIN_OP};
+use crate::loom::AtomicBool;
 use crate::spin_lock::{SpinGuard, SpinLock};
 use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, TimedOut, WaiterRef};
@@ -21,6 +23,12 @@ use crate::wait::{self, OnCancel, Registered, Selected, TimedOut, WaiterRef};
 /// One channel, shared by all its senders and receivers.
 pub(crate) struct Chan<T> {
     state: SpinLock<State<T>>,
+    /// Whether a new receiver would find nothing at the last unlock: no buffered message, no
+    /// blocked sender, senders connected. Written under the lock as it is released (next to
+    /// it, on the same cache line); read without it by `try_recv` and a select's first try, so
+    /// that polling an empty channel takes no lock. A stale `true` only means the message came
+    /// just after the look: the caller's next step (registering, under the lock) sees it.
+    nothing_to_receive: AtomicBool,
     pub(super) sender_count: AtomicUsize,
     pub(super) receiver_count: AtomicUsize,
     pub(super) cap: Option<usize>,
@@ -29,6 +37,40 @@ pub(crate) struct Chan<T> {
 fn unpark(w: Option<WaiterRef>) {
     if let Some(w) = w {
         w.unpark_owned();
+    }
+}
+
+/// The locked state of a channel; updates the channel's `nothing_to_receive` as it unlocks.
+pub(super) struct ChanGuard<'a, T> {
+    state: SpinGuard<'a, State<T>>,
+    nothing_to_receive: &'a AtomicBool,
+}
+
+impl<T> Deref for ChanGuard<'_, T> {
+    type Target = State<T>;
+
+    #[inline]
+    fn deref(&self) -> &State<T> {
+        &self.state
+    }
+}
+
+impl<T> DerefMut for ChanGuard<'_, T> {
+    #[inline]
+    fn deref_mut(&mut self) -> &mut State<T> {
+        &mut self.state
+    }
+}
+
+impl<T> Drop for ChanGuard<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        let st = &*self.state;
+        let empty = st.buf.is_empty() && st.senders.is_empty() && !st.senders_gone;
+        // Before the lock's release (the field `state` drops after this): a locker that
+        // acquires next sees it, and a reader that learned of the change some other way (it
+        // happened before its look) cannot read an older value.
+        self.nothing_to_receive.store(empty, Ordering::Relaxed);
     }
 }
 
@@ -47,6 +89,7 @@ impl<T> Chan<T> {
     pub(super) fn new(cap: Option<usize>) -> Chan<T> {
         Chan {
             state: SpinLock::new(State::new(cap)),
+            nothing_to_receive: AtomicBool::new(true),
             sender_count: AtomicUsize::new(1),
             receiver_count: AtomicUsize::new(1),
             cap,
@@ -55,8 +98,17 @@ impl<T> Chan<T> {
 
     /// Locks the state. No user code runs under this lock: messages are dropped after it is
     /// released, and nobody parks while holding it.
-    pub(super) fn lock(&self) -> SpinGuard<'_, State<T>> {
-        self.state.lock()
+    pub(super) fn lock(&self) -> ChanGuard<'_, T> {
+        ChanGuard {
+            state: self.state.lock(),
+            nothing_to_receive: &self.nothing_to_receive,
+        }
+    }
+
+    /// Whether a receive would find nothing, judged without the lock (see the field).
+    #[inline]
+    pub(super) fn looks_empty(&self) -> bool {
+        self.nothing_to_receive.load(Ordering::Relaxed)
     }
 
     pub(crate) fn try_send(&self, msg: T) -> Result<(), TrySendError<T>> {
@@ -135,6 +187,9 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
+        if self.looks_empty() {
+            return Err(TryRecvError::Empty);
+        }
         let mut st = self.lock();
         match st.take(None) {
             Take::Msg(msg, w) => {

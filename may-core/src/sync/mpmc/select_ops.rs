@@ -18,6 +18,9 @@ fn unpark(w: Option<WaiterRef>) {
 
 impl<T> Chan<T> {
     pub(super) fn reserve_recv(&self, buf: &mut MsgBuf) -> Option<Token> {
+        if self.looks_empty() {
+            return None;
+        }
         let mut st = self.lock();
         let (token, w) = match st.take(None) {
             Take::Msg(msg, w) => match buf.put(msg) {

@@ -272,6 +272,9 @@ impl<T> State<T> {
             self.notify_watchers();
             return Take::Msg(msg, unpark);
         }
+        if self.senders.is_empty() {
+            return Take::Empty;
+        }
         let rendezvous = self.cap == Some(0);
         let pos = self.senders.iter().position(|e| {
             open(&e.waiter, me)
@@ -312,7 +315,7 @@ impl<T> State<T> {
     /// After a slot was freed: moves a blocked sender's message in, or reserves the slot for a
     /// select's send. Returns the sender to unpark.
     pub(super) fn admit_sender(&mut self, me: Option<&WaiterRef>) -> Option<WaiterRef> {
-        if self.cap == Some(0) || self.free_slots() == 0 {
+        if self.senders.is_empty() || self.cap == Some(0) || self.free_slots() == 0 {
             return None;
         }
         let pos = self.senders.iter().position(|e| {
