@@ -1,4 +1,5 @@
-//! `go!`: closures, Go-style calls whose arguments are evaluated by the caller, options.
+//! `go!`: closures, Go-style calls whose arguments are evaluated by the caller (after the
+//! spawner of `go!(builder, ..)`), options.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -58,6 +59,21 @@ fn call_arguments_are_evaluated_by_the_caller_left_to_right() {
     let mut all = before_join;
     all.extend(log.take());
     assert_eq!(all, ["a@caller", "b@caller", "call@coroutine"]);
+}
+
+#[test]
+fn with_a_builder_the_spawner_is_evaluated_before_the_arguments() {
+    let log = Arc::new(Log::default());
+    let handle = go!(
+        log.note("builder", coroutine::Builder::new()),
+        add(Arc::clone(&log), log.note("a", 1), log.note("b", 2))
+    )
+    .unwrap();
+    assert_eq!(handle.join().unwrap(), 3);
+    assert_eq!(
+        log.take(),
+        ["builder@caller", "a@caller", "b@caller", "call@coroutine"]
+    );
 }
 
 #[test]

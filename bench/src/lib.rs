@@ -37,3 +37,17 @@ pub fn workers() -> usize {
         .and_then(|v| v.parse().ok())
         .unwrap_or(2)
 }
+
+/// From inside a coroutine, spawns `n` empty coroutines one at a time, joining each before the
+/// next.
+pub fn spawn_join_one_at_a_time(n: usize) {
+    may::coroutine::spawn(move || {
+        for _ in 0..n {
+            may::coroutine::spawn(|| ())
+                .join()
+                .expect("empty coroutine");
+        }
+    })
+    .join()
+    .expect("driver");
+}

@@ -12,8 +12,10 @@ mod macros;
 
 mod blocking;
 pub mod coroutine;
+pub mod future;
 pub mod io;
 mod loom;
+mod macro_support;
 pub mod net;
 pub mod os;
 mod reactor;
@@ -28,3 +30,9 @@ mod timer;
 pub(crate) mod wait;
 
 pub use runtime::{config, Config, ConfigError};
+
+/// Run-time support for the expansions of the procedural macros; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::macro_support::test_with_workers;
+}

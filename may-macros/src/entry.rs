@@ -4,7 +4,7 @@
 //! error the item is still emitted (made as valid as possible) next to the error, so the user
 //! sees one error and the IDE keeps working.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Span, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Attribute, ItemFn, LitStr, Meta, ReturnType, Type};
@@ -39,6 +39,12 @@ pub(crate) fn entry(kind: Entry, args: TokenStream, item: TokenStream) -> TokenS
             return quote!(#item #err);
         }
     };
+    if kind == Entry::Test && invoked_as_bare_test(Span::call_site().source_text().as_deref()) {
+        // Keep the standard `#[test]` next to the error, so that it is the only one.
+        let err = syn::Error::new(Span::call_site(), BARE_TEST).into_compile_error();
+        func.attrs.retain(|a| !is_test_attr(a));
+        return quote!(#[::core::prelude::v1::test] #func #err);
+    }
     let options = parse_attr_args(args, KEYS, kind.attr());
     let checked = validate(kind, &func);
     match (options, checked) {
@@ -110,6 +116,29 @@ fn validate(kind: Entry, func: &ItemFn) -> syn::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The error for `#[test]` resolving to this attribute.
+const BARE_TEST: &str = "this `#[test]` is `#[may::test]` (brought in by `#[macro_use] extern \
+     crate may;` or `use may::test;`) and would run the test in a coroutine: write \
+     `#[may::test]` if that is meant, or keep std's `#[test]` by removing `#[macro_use]` and \
+     importing the macros you use, e.g. `use may::{go, select};`";
+
+/// Whether the attribute was written as a bare `test` (`#[test]`, `#[test(..)]`), which means
+/// that `#[macro_use] extern crate may;` or `use may::test;` made it this attribute. `source`
+/// is the text of the invocation; `None` (macro-generated code, or a tool without sources)
+/// cannot tell, and is accepted.
+fn invoked_as_bare_test(source: Option<&str>) -> bool {
+    let Some(source) = source else {
+        return false;
+    };
+    let text: String = source.chars().filter(|c| !c.is_whitespace()).collect();
+    let inner = text
+        .strip_prefix("#[")
+        .and_then(|t| t.strip_suffix(']'))
+        .unwrap_or(&text);
+    let path = inner.split(['(', '=']).next().unwrap_or(inner);
+    path == "test"
 }
 
 fn is_test_attr(attr: &Attribute) -> bool {
@@ -272,5 +301,28 @@ fn expected_message(attr: &Attribute) -> TokenStream {
     match expected {
         Some(lit) => lit.to_token_stream(),
         None => quote!("the test panicked in a child process, as expected"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invoked_as_bare_test;
+
+    #[test]
+    fn a_bare_test_path_is_told_apart_from_may_test() {
+        for bare in ["#[test]", "#[ test ]", "#[test(workers = 2)]", "test"] {
+            assert!(invoked_as_bare_test(Some(bare)), "{bare}");
+        }
+        for written_out in [
+            "#[may::test]",
+            "#[::may::test]",
+            "#[my_may::test(workers = 1)]",
+            "#[may_test]",
+            "#[tests]",
+            "#[cfg_attr(all(), test)]",
+        ] {
+            assert!(!invoked_as_bare_test(Some(written_out)), "{written_out}");
+        }
+        assert!(!invoked_as_bare_test(None));
     }
 }

@@ -1,6 +1,6 @@
-//! Procedural macros of `may`: `#[may::main]`, `#[may::test]`, `#[may::coroutine]`, `go!` and
-//! `join!`. Use them through the `may` facade; `docs/macros.md` describes each one, its options,
-//! its expansion and its errors.
+//! Procedural macros of `may`: `#[may::main]`, `#[may::test]`, `#[may::coroutine]`, `go!`,
+//! `join!`, `select!` and `select_biased!`. Use them through the `may` facade; `docs/macros.md`
+//! and `docs/select.md` describe each one, its options, its expansion and its errors.
 //!
 //! Each macro is a pipeline working on `proc_macro2`: parse the input, validate it (errors are
 //! `syn::Error`s spanned on the offending token), expand. Options shared by the macros
@@ -61,5 +61,12 @@ pub fn join(input: TokenStream) -> TokenStream {
 /// first to prefer earlier branches. See `docs/select.md`.
 #[proc_macro]
 pub fn select(input: TokenStream) -> TokenStream {
-    select::select(input.into()).into()
+    select::select(input.into(), false).into()
+}
+
+/// `select!` that prefers the earliest ready branch, like crossbeam-channel's
+/// `select_biased!`: the same as `select! { biased; .. }`.
+#[proc_macro]
+pub fn select_biased(input: TokenStream) -> TokenStream {
+    select::select(input.into(), true).into()
 }

@@ -14,20 +14,36 @@
 //! See the guide in `docs/` for the full tour.
 #![deny(unsafe_op_in_unsafe_fn)]
 
-mod macro_support;
-
-/// Run-time support for the macros' expansions; not a public API.
 #[doc(hidden)]
-pub mod __private {
-    pub use crate::macro_support::test_with_workers;
-}
+pub use may_core::__private;
 
-pub use may_macros::{coroutine, go, join, main, select, test};
+pub use may_macros::{coroutine, go, join, main, select, select_biased, test};
 
 #[doc(inline)]
 pub use may_core::{
-    config, coroutine, coroutine_local, io, net, os, runtime, select, sync, Config, ConfigError,
+    config, coroutine, coroutine_local, future, io, net, os, runtime, select, Config, ConfigError,
 };
+
+/// Synchronisation primitives and channels that work from coroutines and plain threads alike
+/// (see docs/sync.md).
+pub mod sync {
+    #[doc(inline)]
+    pub use may_core::sync::*;
+
+    /// Multi-producer multi-consumer channels with crossbeam-channel's API, including its
+    /// `select!` and `select_biased!` macros, so that `use may::sync::mpmc as crossbeam_channel;`
+    /// is all a port needs (see docs/sync.md).
+    pub mod mpmc {
+        #[doc(no_inline)]
+        pub use may_core::select::{
+            ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError,
+            TrySelectError,
+        };
+        #[doc(inline)]
+        pub use may_core::sync::mpmc::*;
+        pub use may_macros::{select, select_biased};
+    }
+}
 
 /// The guide (docs/guide.md): from a first coroutine to a TCP server with timeouts, select and
 /// cancellation. Its code blocks run as doc tests.

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use may_bench::{median, per_op, report, workers};
+use may_bench::{median, per_op, report, spawn_join_one_at_a_time, workers};
 
 const SPAWNS: usize = 100_000;
 const YIELDS: usize = 1_000_000;
@@ -23,17 +23,7 @@ fn main() {
     println!("|---|---|---|---|");
 
     // One at a time: spawn an empty coroutine and wait for it, from inside a coroutine.
-    let may_t = median(ROUNDS, || {
-        may::coroutine::spawn(|| {
-            for _ in 0..SPAWNS {
-                may::coroutine::spawn(|| ())
-                    .join()
-                    .expect("empty coroutine");
-            }
-        })
-        .join()
-        .expect("driver");
-    });
+    let may_t = median(ROUNDS, || spawn_join_one_at_a_time(SPAWNS));
     let tokio_t = median(ROUNDS, || {
         tokio.block_on(async {
             tokio::spawn(async {
@@ -85,6 +75,37 @@ fn main() {
         "tokio",
         per_op(may_t, SPAWNS),
         per_op(tokio_t, SPAWNS),
+    );
+
+    // A burst: spawn 200,000, then join them all.
+    let burst = 200_000;
+    let may_t = median(ROUNDS, || {
+        may::coroutine::spawn(move || {
+            let hs: Vec<_> = (0..burst).map(|_| may::coroutine::spawn(|| ())).collect();
+            for h in hs {
+                h.join().expect("empty coroutine");
+            }
+        })
+        .join()
+        .expect("driver");
+    });
+    let tokio_t = median(ROUNDS, || {
+        tokio.block_on(async move {
+            tokio::spawn(async move {
+                let hs: Vec<_> = (0..burst).map(|_| tokio::spawn(async {})).collect();
+                for h in hs {
+                    h.await.expect("empty task");
+                }
+            })
+            .await
+            .expect("driver");
+        });
+    });
+    report(
+        "spawn 200,000 then join all",
+        "tokio",
+        per_op(may_t, burst),
+        per_op(tokio_t, burst),
     );
 
     // yield_now round trips of one coroutine / task.

@@ -13,6 +13,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
 use crate::task::cancel_point;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, WaitList};
 
 /// How long a pool thread waits for a job before it exits.
@@ -121,6 +122,7 @@ impl<R> Completion<R> {
     /// caller's stack) and the cancellation is honoured once the job is done.
     fn wait(&self, on_cancel: OnCancel) -> std::thread::Result<R> {
         let waited = wait::wait(
+            WaitReason::BlockingPool,
             None,
             on_cancel,
             |me| {

@@ -2,10 +2,13 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use super::handle::Coroutine;
-use crate::task::{Cancelled, Selected, Task};
+use crate::task::{Cancelled, Selected, Task, WaitReason};
 use crate::wait::{self, OnCancel, Registered};
 
 /// Where a joiner takes a finished coroutine's result from (see `builder::Spawned`).
@@ -25,7 +28,13 @@ pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
         return true;
     }
     let watch_cancel = on_cancel == OnCancel::Defer;
+    let reason = if watch_cancel {
+        WaitReason::Scope
+    } else {
+        WaitReason::Join { id: task.id }
+    };
     let waited = wait::wait(
+        reason,
         None,
         on_cancel,
         |me| {
@@ -59,10 +68,19 @@ pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
     }
 }
 
+/// What a wait that never unwinds does about a cancellation of the waiter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PendingCancel {
+    /// Return `false` as soon as one is pending (the caller acts on it, then waits again).
+    Return,
+    /// Wait on regardless (the caller already acted on it).
+    Ignore,
+}
+
 /// Waits until the task has finished without ever unwinding for a cancellation of the waiter;
-/// returns `false` as soon as one is pending (see [`wait_done`]) unless `watch_cancel` is off.
-pub(crate) fn wait_done_deferring_cancel(task: &Task, watch_cancel: bool) -> bool {
-    if watch_cancel {
+/// a pending one returns `false` or is ignored, as `pending_cancel` says.
+pub(crate) fn wait_done_deferring_cancel(task: &Task, pending_cancel: PendingCancel) -> bool {
+    if pending_cancel == PendingCancel::Return {
         return wait_done(task, OnCancel::Defer);
     }
     while !task.is_done() {
@@ -74,6 +92,7 @@ pub(crate) fn wait_done_deferring_cancel(task: &Task, watch_cancel: bool) -> boo
 /// One wait for `task` with cancellation deferred and not watched.
 fn wait_done_ignoring_cancel(task: &Task) {
     let waited = wait::wait(
+        WaitReason::Scope,
         None,
         OnCancel::Defer,
         |me| {
@@ -128,6 +147,20 @@ impl<T> JoinHandle<T> {
         }
     }
 
+    /// Waits for the coroutine to finish without taking its result: afterwards
+    /// [`is_done`](Self::is_done) is `true` and [`join`](Self::join) returns at once. Parks the
+    /// calling coroutine (or thread) while waiting; a cancelled caller unwinds, as from `join`.
+    ///
+    /// ```
+    /// let h = may_core::coroutine::spawn(|| 6 * 7);
+    /// h.wait();
+    /// assert!(h.is_done());
+    /// assert_eq!(h.join().unwrap(), 42);
+    /// ```
+    pub fn wait(&self) {
+        wait_done(self.co.task(), OnCancel::Unwind);
+    }
+
     /// Whether the coroutine has finished, so that `join` will not block.
     pub fn is_done(&self) -> bool {
         self.co.is_done()
@@ -136,6 +169,60 @@ impl<T> JoinHandle<T> {
     /// The handle of the coroutine.
     pub fn coroutine(&self) -> &Coroutine {
         &self.co
+    }
+}
+
+impl<T> IntoFuture for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+    type IntoFuture = JoinFuture<T>;
+
+    /// The coroutine's result as a future, for async code: it completes when the coroutine
+    /// finishes, without blocking the executor's thread.
+    ///
+    /// ```
+    /// let h = may_core::coroutine::spawn(|| 6 * 7);
+    /// // Any executor will do; `block_on` is may's own.
+    /// let v = may_core::future::block_on(async move { h.await.unwrap() });
+    /// assert_eq!(v, 42);
+    /// ```
+    fn into_future(self) -> JoinFuture<T> {
+        JoinFuture { handle: Some(self) }
+    }
+}
+
+/// A [`JoinHandle`] awaited as a future (see its `IntoFuture` implementation).
+#[must_use = "futures do nothing unless awaited"]
+pub struct JoinFuture<T> {
+    /// `None` once the result was returned.
+    handle: Option<JoinHandle<T>>,
+}
+
+impl<T> Future for JoinFuture<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let Some(handle) = self.handle.as_ref() else {
+            panic!("JoinFuture polled after it completed");
+        };
+        let task = handle.co.task();
+        if !task.is_done() {
+            task.joiners.register_waker(cx.waker());
+            // Registered under the join list's lock, which the finishing worker takes after it
+            // marks the task done: either we see done now, or it sees our waker.
+            if !task.is_done() {
+                return Poll::Pending;
+            }
+        }
+        match self.handle.take() {
+            Some(handle) => Poll::Ready(handle.join()),
+            None => unreachable!("checked above"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinFuture").finish_non_exhaustive()
     }
 }
 

@@ -5,6 +5,7 @@
 //! it, `yield_now` yields it, so library code does not need to know where it runs.
 
 mod builder;
+mod go;
 mod handle;
 mod join;
 mod local;
@@ -14,10 +15,13 @@ use std::time::{Duration, Instant};
 
 pub use crate::task::stack::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use builder::{spawn, spawn_blocking, Builder};
+#[doc(hidden)]
+pub use go::{__go_spawn, GoSpawner as __GoSpawner};
 pub use handle::{Coroutine, CoroutineId};
-pub use join::{JoinError, JoinHandle};
+pub use join::{JoinError, JoinFuture, JoinHandle};
 pub use local::LocalKey;
-pub(crate) use scope::{run_scope, AfterJoin};
+#[doc(hidden)]
+pub use scope::__select_scope;
 pub use scope::{scope, Scope, ScopedJoinHandle};
 
 use crate::task::{self, cancel_point};
@@ -70,6 +74,7 @@ fn park_until(deadline: Option<Option<Instant>>) {
         Some(task) => {
             task.assert_on_own_stack();
             cancel_point();
+            task.activity.waiting(task::WaitReason::Park);
             park_task(&task, deadline.flatten());
             cancel_point();
         }

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::handle::Coroutine;
-use super::join::{wait_done_deferring_cancel, JoinHandle};
+use super::join::{wait_done_deferring_cancel, JoinHandle, PendingCancel};
 use super::{Builder, JoinError};
 
 /// A scope to spawn coroutines that borrow local data; see [`scope`].
@@ -53,6 +53,18 @@ where
     run_scope(f, AfterJoin::ReRaiseCancel)
 }
 
+/// The scope `select!` runs its general branches in: like [`scope`], but a cancellation that
+/// arrives while it joins the losing branches stays pending instead of unwinding, so that the
+/// winning branch's value (a received message) reaches its body. Not public API: for the
+/// expansion of `select!`.
+#[doc(hidden)]
+pub fn __select_scope<'env, F, T>(f: F) -> T
+where
+    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
+{
+    run_scope(f, AfterJoin::KeepCancelPending)
+}
+
 /// What a scope does with a cancellation of its coroutine that arrived while it waited for its
 /// children, once they are all finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +88,11 @@ where
         env: PhantomData,
     };
     let result = panic::catch_unwind(AssertUnwindSafe(|| f(&scope)));
-    scope.join_children(result.is_err());
+    scope.join_children(if result.is_err() {
+        Children::Cancel
+    } else {
+        Children::RunToEnd
+    });
     match result {
         Err(payload) => panic::resume_unwind(payload),
         Ok(_) if scope.a_child_panicked.load(Ordering::Acquire) => {
@@ -91,12 +107,21 @@ where
     }
 }
 
+/// What becomes of a scope's children when its closure has returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Children {
+    /// They run to their end (unless the scope's coroutine is cancelled).
+    RunToEnd,
+    /// They are cancelled (the closure panicked or was cancelled).
+    Cancel,
+}
+
 impl Scope<'_, '_> {
     /// Waits until every coroutine of the scope has finished. The waits cannot be cut short by
     /// a cancellation of the waiting coroutine: its children may borrow its stack. Instead a
-    /// cancellation (or `cancel_all`, when the closure failed) cancels every child, and the
-    /// waits go on until they have all unwound.
-    fn join_children(&self, cancel_all: bool) {
+    /// cancellation (or `Children::Cancel`, when the closure failed) cancels every child, and
+    /// the waits go on until they have all unwound.
+    fn join_children(&self, children: Children) {
         loop {
             // Children may spawn more coroutines into the scope while they run: take batches
             // until a batch has finished and nobody added another. A later batch is cancelled
@@ -109,11 +134,18 @@ impl Scope<'_, '_> {
             let mut cancelled = false;
             for child in &batch {
                 loop {
-                    if !cancelled && (cancel_all || crate::task::is_cancel_pending()) {
+                    if !cancelled
+                        && (children == Children::Cancel || crate::task::is_cancel_pending())
+                    {
                         batch.iter().for_each(Coroutine::cancel);
                         cancelled = true;
                     }
-                    if wait_done_deferring_cancel(child.task(), !cancelled) {
+                    let pending_cancel = if cancelled {
+                        PendingCancel::Ignore
+                    } else {
+                        PendingCancel::Return
+                    };
+                    if wait_done_deferring_cancel(child.task(), pending_cancel) {
                         break;
                     }
                 }

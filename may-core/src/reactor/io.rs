@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use super::registration::{Registered, SourceRef, CLEAR_ON_SHORT_TRANSFER};
 use super::{Direction, ScheduledIo};
 use crate::sys::{self, RawSource, Source};
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Selected, TimedOut};
 
 /// A non-blocking source of type `S` driven by the reactor.
@@ -36,6 +37,11 @@ impl<S: Source> Io<S> {
             write_timeout: AtomicU64::new(0),
             nonblocking: AtomicBool::new(false),
         }
+    }
+
+    /// The descriptor or socket as a number, for the runtime's dump.
+    fn raw_fd(&self) -> u64 {
+        sys::source_number(self.src.raw())
     }
 
     /// The wrapped value, for calls that do not wait.
@@ -190,6 +196,10 @@ impl<S: Source> Io<S> {
     ) -> io::Result<()> {
         let list = sched.waiters(dir);
         wait::wait(
+            match dir {
+                Direction::Read => WaitReason::Readable { fd: self.raw_fd() },
+                Direction::Write => WaitReason::Writable { fd: self.raw_fd() },
+            },
             deadline,
             OnCancel::Unwind,
             |me| {

@@ -1,14 +1,17 @@
-//! The runtime as a whole: its configuration, its start on first use, and what it reports.
+//! The runtime as a whole: its configuration, its start on first use, and what it reports
+//! (counters, and a dump of every coroutine).
 //!
 //! This floor sits right above the scheduler: it starts it with the configured worker count and
 //! hands the pool capacity to the stack allocator. Everything that spawns (the public
 //! `coroutine` layer) comes through here.
 
 mod config;
+mod dump;
 mod metrics;
 
 pub use config::{config, Config, ConfigError};
-pub use metrics::{metrics, Metrics};
+pub use dump::{dump, format_dump, print_dump, CoroutineInfo, CoroutineState, WaitReason};
+pub use metrics::{metrics, Metrics, StackMetrics, WorkerMetrics};
 
 use crate::scheduler::{self, Params};
 

@@ -10,6 +10,7 @@
 //! The task core knows nothing of this: the scheduler installs itself as the core's
 //! [`Schedule`], and runs tasks with `Task::run`.
 
+mod registry;
 mod worker;
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
@@ -21,10 +22,13 @@ use crossbeam_utils::CachePadded;
 
 use crate::reactor::{Driver, DriverHandle};
 use crate::task::{Schedule, Task};
+use registry::Registry;
 
 /// What other threads may touch of a worker.
 pub(crate) struct WorkerShared {
     stealer: Stealer<Arc<Task>>,
+    /// New tasks spawned from threads that are not workers, placed here round-robin.
+    inject: Injector<Arc<Task>>,
     /// Started tasks woken from other threads, waiting to be moved to the ready queue.
     remote: SegQueue<Arc<Task>>,
     driver: Arc<DriverHandle>,
@@ -33,15 +37,56 @@ pub(crate) struct WorkerShared {
     sleeping: AtomicBool,
     /// Counters, summed on read (see `Runtime::counts`).
     counters: CachePadded<Counters>,
+    /// The tasks started on this worker and not finished, for the dump.
+    registry: Registry,
 }
 
-/// Per-worker counters, written by their worker only (relaxed), read by anyone.
+/// Per-worker counters, written by their worker only (plain relaxed stores: no atomic
+/// read-modify-write), read by anyone and summed on read.
 #[derive(Default)]
 pub(crate) struct Counters {
     /// Tasks spawned by tasks of this worker.
     pub(crate) spawned: AtomicUsize,
     /// Tasks that finished on this worker.
     pub(crate) finished: AtomicUsize,
+    /// Tasks started on this worker and not finished (they live here for good).
+    pub(crate) live: AtomicUsize,
+    /// Started tasks queued to run, as of the start of the worker's last round.
+    pub(crate) ready: AtomicUsize,
+    /// Batches of new tasks stolen from other workers.
+    pub(crate) steals: AtomicUsize,
+    /// Polls of the I/O driver (sleeping ones and a busy worker's periodic ones).
+    pub(crate) polls: AtomicUsize,
+    /// Wake-ups of this worker's tasks that came from other threads.
+    pub(crate) remote_wakes: AtomicUsize,
+    /// Timers that fired.
+    pub(crate) timers_fired: AtomicUsize,
+    /// Timers armed, as of the start of the worker's last round.
+    pub(crate) timers_armed: AtomicUsize,
+}
+
+impl Counters {
+    /// Adds `delta` to `counter`; only the worker itself writes its counters, so no atomic
+    /// read-modify-write is needed.
+    pub(crate) fn add(counter: &AtomicUsize, delta: isize) {
+        let value = counter.load(Ordering::Relaxed);
+        counter.store(value.wrapping_add_signed(delta), Ordering::Relaxed);
+    }
+}
+
+/// One worker's numbers (see `Runtime::worker_stats`).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WorkerStats {
+    pub(crate) live: usize,
+    pub(crate) ready: usize,
+    pub(crate) new_queued: usize,
+    pub(crate) spawned: usize,
+    pub(crate) finished: usize,
+    pub(crate) steals: usize,
+    pub(crate) polls: usize,
+    pub(crate) remote_wakes: usize,
+    pub(crate) timers_fired: usize,
+    pub(crate) timers_armed: usize,
 }
 
 /// How many workers to start.
@@ -53,7 +98,8 @@ pub(crate) struct Params {
 /// The running scheduler: its workers and the queue for spawns from outside them.
 pub(crate) struct Runtime {
     workers: Box<[WorkerShared]>,
-    injector: Injector<Arc<Task>>,
+    /// The worker the next task spawned from outside goes to (round-robin).
+    next_inject: AtomicUsize,
     /// Number of workers sleeping (or about to sleep) in their driver's poll.
     idle: AtomicUsize,
     /// Tasks spawned from threads that are not workers.
@@ -100,10 +146,12 @@ fn build(params: Params) -> Runtime {
         let deque = crossbeam_deque::Worker::new_fifo();
         shared.push(WorkerShared {
             stealer: deque.stealer(),
+            inject: Injector::new(),
             remote: SegQueue::new(),
             driver: Arc::clone(driver.handle()),
             sleeping: AtomicBool::new(false),
             counters: CachePadded::new(Counters::default()),
+            registry: Registry::default(),
         });
         parts.push(worker::Parts {
             index,
@@ -122,31 +170,36 @@ fn build(params: Params) -> Runtime {
     }
     Runtime {
         workers: shared.into_boxed_slice(),
-        injector: Injector::new(),
+        next_inject: AtomicUsize::new(0),
         idle: AtomicUsize::new(0),
         spawned_outside: AtomicUsize::new(0),
     }
 }
 
 impl Runtime {
-    /// Hands a new (not yet started) task to the scheduler.
+    /// Hands a new (not yet started) task to the scheduler: a worker's task goes to that
+    /// worker's queues; one spawned from outside goes to the workers in turn, so that a burst
+    /// spreads over them (a started task never moves, see `worker::find_new`).
     pub(crate) fn submit(&self, task: Arc<Task>) {
-        let stealable = match worker::local() {
+        match worker::local() {
             Some(local) => {
-                self.workers[local.index]
-                    .counters
-                    .spawned
-                    .fetch_add(1, Ordering::Relaxed);
-                local.push_new(task)
+                Counters::add(&self.workers[local.index].counters.spawned, 1);
+                if local.push_new(task) {
+                    self.wake_idle_worker();
+                }
             }
             None => {
                 self.spawned_outside.fetch_add(1, Ordering::Relaxed);
-                self.injector.push(task);
-                true
+                let target = self.next_inject.fetch_add(1, Ordering::Relaxed) % self.workers.len();
+                let worker = &self.workers[target];
+                worker.inject.push(task);
+                fence(Ordering::SeqCst);
+                if worker.sleeping.load(Ordering::SeqCst)
+                    && worker.sleeping.swap(false, Ordering::SeqCst)
+                {
+                    worker.driver.wake();
+                }
             }
-        };
-        if stealable {
-            self.wake_idle_worker();
         }
     }
 
@@ -185,19 +238,48 @@ impl Runtime {
         }
     }
 
-    /// Whether new tasks wait anywhere that `thief` could take them from.
-    fn has_stealable_work(&self, thief: usize) -> bool {
-        !self.injector.is_empty()
-            || self
-                .workers
-                .iter()
-                .enumerate()
-                .any(|(i, w)| i != thief && !w.stealer.is_empty())
+    /// Whether new tasks wait anywhere that `worker` could take them from: its own injection
+    /// queue, or another worker's queues.
+    fn has_stealable_work(&self, worker: usize) -> bool {
+        self.workers
+            .iter()
+            .enumerate()
+            .any(|(i, w)| !w.inject.is_empty() || (i != worker && !w.stealer.is_empty()))
     }
 
     /// The number of workers.
     pub(crate) fn workers(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Runs `f(worker, task)` on every started, unfinished task, worker by worker, each under
+    /// that worker's registry lock.
+    pub(crate) fn for_each_task(&self, mut f: impl FnMut(usize, &Task)) {
+        for (index, worker) in self.workers.iter().enumerate() {
+            worker.registry.for_each(|task| f(index, task));
+        }
+    }
+
+    /// Each worker's counters and queue lengths.
+    pub(crate) fn worker_stats(&self) -> Vec<WorkerStats> {
+        self.workers
+            .iter()
+            .map(|w| {
+                let c = &w.counters;
+                WorkerStats {
+                    live: c.live.load(Ordering::Relaxed),
+                    ready: c.ready.load(Ordering::Relaxed),
+                    new_queued: w.stealer.len() + w.inject.len(),
+                    spawned: c.spawned.load(Ordering::Relaxed),
+                    finished: c.finished.load(Ordering::Relaxed),
+                    steals: c.steals.load(Ordering::Relaxed),
+                    polls: c.polls.load(Ordering::Relaxed),
+                    remote_wakes: c.remote_wakes.load(Ordering::Relaxed),
+                    timers_fired: c.timers_fired.load(Ordering::Relaxed),
+                    timers_armed: c.timers_armed.load(Ordering::Relaxed),
+                }
+            })
+            .collect()
     }
 
     /// Tasks spawned and finished since start, summed over the workers.

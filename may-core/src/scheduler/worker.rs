@@ -6,20 +6,24 @@ use std::sync::atomic::{fence, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_deque::{Steal, Worker};
+use crossbeam_deque::{Injector, Steal, Stealer, Worker};
 
-use super::{Runtime, WorkerShared, RUNTIME};
+use super::{Counters, Runtime, WorkerShared, RUNTIME};
 use crate::reactor::Driver;
 use crate::task::{Ran, Task, NO_WORKER};
 
 /// Ready coroutines run per round before the worker looks at timers, remote wakes and I/O.
 const READY_BATCH: usize = 256;
-/// New coroutines started per round at least.
+/// New coroutines started per round.
 const NEW_BATCH: usize = 32;
+
 /// How long an idle worker spins looking for work before it sleeps in `poll`.
 const SPIN_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(20);
 /// Queue checks between two reads of the clock while spinning.
 const SPIN_CHECKS_PER_CLOCK_READ: usize = 32;
+/// A busy worker moves the runtime's coarse clock (the "since" of the dump) every this many
+/// rounds (and after it slept).
+const CLOCK_TICK_INTERVAL: u32 = 32;
 /// A busy worker checks for I/O readiness every this many rounds.
 const IO_CHECK_INTERVAL: u32 = 61;
 
@@ -34,8 +38,39 @@ pub(crate) struct WorkerLocal {
     driver: RefCell<Driver>,
 }
 
+/// How many places ahead in the ready queue a task's stack is prefetched (see `pop_ready`).
+const PREFETCH_STACK_AHEAD: usize = 2;
+/// How many places ahead in the ready queue a task's own lines are prefetched.
+const PREFETCH_TASK_AHEAD: usize = 4;
+
 /// Coroutines started from the `next` slot in a row before the worker looks at its queues.
 const NEXT_CHAIN: usize = 3;
+
+/// Where an idle worker steals new tasks from: another worker's injection queue or deque.
+trait StealSource {
+    fn looks_empty(&self) -> bool;
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>>;
+}
+
+impl StealSource for Injector<Arc<Task>> {
+    fn looks_empty(&self) -> bool {
+        self.is_empty()
+    }
+
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
+
+impl StealSource for Stealer<Arc<Task>> {
+    fn looks_empty(&self) -> bool {
+        self.is_empty()
+    }
+
+    fn steal_into(&self, dest: &Worker<Arc<Task>>) -> Steal<Arc<Task>> {
+        self.steal_batch_and_pop(dest)
+    }
+}
 
 /// What `build` hands to a new worker thread.
 pub(super) struct Parts {
@@ -85,39 +120,69 @@ impl WorkerLocal {
         }
     }
 
+    /// The next ready task. Tasks further down the queue get their lines prefetched meanwhile:
+    /// the top of the stack of the one [`PREFETCH_STACK_AHEAD`] places on (whose stack hint is
+    /// in cache by then), the task itself [`PREFETCH_TASK_AHEAD`] places on. A memory load
+    /// takes longer than a short task's turn, hence more than one place ahead.
     fn pop_ready(&self) -> Option<Arc<Task>> {
-        self.ready.borrow_mut().pop_front()
-    }
-
-    /// Whether an unstarted coroutine waits in this worker's queues or the global injector.
-    fn has_new_work(&self, rt: &Runtime) -> bool {
-        self.next.borrow().is_some() || !self.deque.is_empty() || !rt.injector.is_empty()
-    }
-
-    /// A not-yet-started coroutine: our own first, then the global injector, then stolen.
-    fn find_new(&self, rt: &Runtime) -> Option<Arc<Task>> {
-        if let Some(co) = self.next.borrow_mut().take() {
-            return Some(co);
+        let mut ready = self.ready.borrow_mut();
+        let task = ready.pop_front();
+        if let Some(soon) = ready.get(PREFETCH_STACK_AHEAD - 1) {
+            soon.prefetch_stack();
         }
-        if let Some(co) = self.deque.pop() {
-            return Some(co);
+        if let Some(later) = ready.get(PREFETCH_TASK_AHEAD - 1) {
+            later.prefetch();
+        }
+        task
+    }
+
+    /// Whether an unstarted task waits in this worker's own queues.
+    fn has_new_work(&self, rt: &Runtime) -> bool {
+        self.next.borrow().is_some()
+            || !self.deque.is_empty()
+            || !rt.workers[self.index].inject.is_empty()
+    }
+
+    /// A not-yet-started task: this worker's own first (its `next` slot, its deque, the tasks
+    /// spawned from outside for it), then, only when it has nothing ready to run, a batch stolen
+    /// from another worker. A started task never leaves its worker, so where tasks start decides
+    /// the balance for their whole lives: a busy worker that took other workers' new tasks as
+    /// soon as they appeared (it polls the queues every round) would end up with all of a burst.
+    fn find_new(&self, rt: &Runtime) -> Option<Arc<Task>> {
+        if let Some(task) = self.next.borrow_mut().take() {
+            return Some(task);
+        }
+        if let Some(task) = self.deque.pop() {
+            return Some(task);
         }
         // `is_empty` checks are cheap loads; a steal attempt pins an epoch.
-        while !rt.injector.is_empty() {
-            match rt.injector.steal_batch_and_pop(&self.deque) {
-                Steal::Success(co) => return Some(co),
+        let own = &rt.workers[self.index].inject;
+        while !own.is_empty() {
+            match own.steal_batch_and_pop(&self.deque) {
+                Steal::Success(task) => return Some(task),
                 Steal::Retry => continue,
                 Steal::Empty => break,
             }
         }
+        if !self.ready.borrow().is_empty() {
+            return None;
+        }
         let count = rt.workers.len();
         for step in 1..count {
             let victim = &rt.workers[(self.index + step) % count];
-            while !victim.stealer.is_empty() {
-                match victim.stealer.steal_batch_and_pop(&self.deque) {
-                    Steal::Success(co) => return Some(co),
-                    Steal::Retry => continue,
-                    Steal::Empty => break,
+            for source in [&victim.inject as &dyn StealSource, &victim.stealer] {
+                loop {
+                    if source.looks_empty() {
+                        break;
+                    }
+                    match source.steal_into(&self.deque) {
+                        Steal::Success(task) => {
+                            Counters::add(&rt.workers[self.index].counters.steals, 1);
+                            return Some(task);
+                        }
+                        Steal::Retry => continue,
+                        Steal::Empty => break,
+                    }
                 }
             }
         }
@@ -125,26 +190,32 @@ impl WorkerLocal {
     }
 
     fn drain_remote(&self, shared: &WorkerShared) -> bool {
-        let mut any = false;
         if shared.remote.is_empty() {
             return false;
         }
-        while let Some(co) = shared.remote.pop() {
-            self.push_ready(co);
-            any = true;
+        let mut woken = 0;
+        while let Some(task) = shared.remote.pop() {
+            self.push_ready(task);
+            woken += 1;
         }
-        any
+        Counters::add(&shared.counters.remote_wakes, woken);
+        woken > 0
     }
 
     /// Runs `task` until it blocks, yields or finishes.
     fn resume(&self, task: Arc<Task>, rt: &Runtime) {
+        let shared = &rt.workers[self.index];
         if task.home.load(Ordering::Relaxed) == NO_WORKER {
             task.home.store(self.index, Ordering::Release);
+            Counters::add(&shared.counters.live, 1);
+            shared.registry.insert(&task);
         }
-        let counters = &rt.workers[self.index].counters;
-        if let Ran::Finished(task) = task.run(|| {
-            counters.finished.fetch_add(1, Ordering::Relaxed);
-        }) {
+        let finished = task.run(|task| {
+            shared.registry.remove(task);
+            Counters::add(&shared.counters.finished, 1);
+            Counters::add(&shared.counters.live, -1);
+        });
+        if let Ran::Finished(task) = finished {
             drop(task);
         }
     }
@@ -187,12 +258,14 @@ impl WorkerLocal {
                 (a, b) => a.or(b),
             }
         };
-        self.poll_events(timeout);
+        self.poll_events(shared, timeout);
+        crate::task::tick_clock();
         rt.idle.fetch_sub(1, Ordering::SeqCst);
         shared.sleeping.store(false, Ordering::SeqCst);
     }
 
-    fn poll_events(&self, timeout: Option<std::time::Duration>) {
+    fn poll_events(&self, shared: &WorkerShared, timeout: Option<std::time::Duration>) {
+        Counters::add(&shared.counters.polls, 1);
         self.driver.borrow_mut().poll(timeout);
     }
 }
@@ -219,7 +292,19 @@ pub(super) fn run(parts: Parts) {
     let mut round: u32 = 0;
     loop {
         round = round.wrapping_add(1);
-        let mut busy = crate::timer::fire_expired();
+        if round.is_multiple_of(CLOCK_TICK_INTERVAL) {
+            crate::task::tick_clock();
+        }
+        let fired = crate::timer::fire_expired();
+        let counters = &shared.counters;
+        Counters::add(&counters.timers_fired, fired as isize);
+        counters
+            .timers_armed
+            .store(crate::timer::armed(), Ordering::Relaxed);
+        counters
+            .ready
+            .store(local.ready.borrow().len(), Ordering::Relaxed);
+        let mut busy = fired > 0;
         busy |= local.drain_remote(shared);
         // The tasks ready now run in this round. Those they wake run in it too (up to the
         // batch), so a chain of hand-offs on one worker does not pay for a round per hop, but
@@ -236,7 +321,7 @@ pub(super) fn run(parts: Parts) {
         busy |= ready > 0;
         // New tasks get as many turns as resumed ones, so a task that spawns in a loop cannot
         // pile up unstarted tasks faster than they run.
-        let new_budget = ready.max(NEW_BATCH);
+        let new_budget = NEW_BATCH;
         for _ in 0..new_budget {
             match local.find_new(rt) {
                 Some(task) => {
@@ -252,7 +337,7 @@ pub(super) fn run(parts: Parts) {
                 local.sleep(shared, rt);
             }
         } else if round.is_multiple_of(IO_CHECK_INTERVAL) {
-            local.poll_events(Some(std::time::Duration::ZERO));
+            local.poll_events(shared, Some(std::time::Duration::ZERO));
         }
     }
 }

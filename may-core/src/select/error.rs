@@ -23,25 +23,25 @@ pub struct ReadyTimeoutError;
 
 impl fmt::Display for TrySelectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("all operations in select would block")
+        f.pad("all operations in select would block")
     }
 }
 
 impl fmt::Display for SelectTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting on select")
+        f.pad("timed out waiting on select")
     }
 }
 
 impl fmt::Display for TryReadyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("all operations in select would block")
+        f.pad("all operations in select would block")
     }
 }
 
 impl fmt::Display for ReadyTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting on ready")
+        f.pad("timed out waiting on ready")
     }
 }
 

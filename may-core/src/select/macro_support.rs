@@ -1,78 +1,102 @@
-//! Support for the `select!` macro: which channel ends it can select on. Not public API.
+//! Support for the `select!` macro: which channel ends it can select on. Not public API. (The
+//! scope its general branches run in is `coroutine::__select_scope`, a floor above.)
 
-use crate::coroutine::{run_scope, AfterJoin, Scope};
+use std::ops::Deref;
+
 use crate::sync::{mpmc, mpsc};
 
-/// The scope `select!` runs its general branches in: like [`crate::coroutine::scope`], but a
-/// cancellation that arrives while it joins the losing branches stays pending instead of
-/// unwinding, so that the winning branch's value (a received message) reaches its body.
-pub fn scope<'env, F, T>(f: F) -> T
-where
-    F: for<'scope> FnOnce(&'scope Scope<'scope, 'env>) -> T,
-{
-    run_scope(f, AfterJoin::KeepCancelPending)
-}
-
-/// A channel end `select!` can receive from: mpmc and mpsc receivers (and `after`/`tick`).
-pub trait SelectRecv<T> {
+/// A channel end `select!` can receive from: mpmc and mpsc receivers (and `after`/`tick`),
+/// and anything that dereferences to one (`&Receiver<T>`, `Box<Receiver<T>>`, a user's
+/// `Deref` newtype), as the coercion to `&Receiver<T>` in crossbeam-channel's `select!` allows.
+#[diagnostic::on_unimplemented(
+    message = "`recv` in `select!` needs a channel receiver, found `{Self}`",
+    label = "not a receiver",
+    note = "`recv(r)` takes an mpmc or mpsc `Receiver` (or `after`, `tick`, `never`), or a \
+            reference or `Deref` wrapper of one"
+)]
+pub trait SelectRecv {
+    /// The message type.
+    type Msg;
     /// The underlying mpmc receiver.
-    fn mpmc_receiver(&self) -> &mpmc::Receiver<T>;
+    fn select_receiver(&self) -> &mpmc::Receiver<Self::Msg>;
 }
 
-/// A channel end `select!` can send on: mpmc and mpsc senders.
-pub trait SelectSend<T> {
+/// A channel end `select!` can send on: mpmc and mpsc senders, and anything that dereferences
+/// to one.
+#[diagnostic::on_unimplemented(
+    message = "`send` in `select!` needs a channel sender, found `{Self}`",
+    label = "not a sender",
+    note = "`send(s, value)` takes an mpmc `Sender` or an mpsc `Sender`/`SyncSender`, or a \
+            reference or `Deref` wrapper of one"
+)]
+pub trait SelectSend {
+    /// The message type.
+    type Msg;
     /// The underlying mpmc sender.
-    fn mpmc_sender(&self) -> &mpmc::Sender<T>;
+    fn select_sender(&self) -> &mpmc::Sender<Self::Msg>;
 }
 
-impl<T> SelectRecv<T> for mpmc::Receiver<T> {
-    fn mpmc_receiver(&self) -> &mpmc::Receiver<T> {
+impl<T> SelectRecv for mpmc::Receiver<T> {
+    type Msg = T;
+    fn select_receiver(&self) -> &mpmc::Receiver<T> {
         self
     }
 }
 
-impl<T> SelectSend<T> for mpmc::Sender<T> {
-    fn mpmc_sender(&self) -> &mpmc::Sender<T> {
+impl<T> SelectRecv for mpsc::Receiver<T> {
+    type Msg = T;
+    fn select_receiver(&self) -> &mpmc::Receiver<T> {
+        self.as_mpmc()
+    }
+}
+
+impl<P: Deref + ?Sized> SelectRecv for P
+where
+    P::Target: SelectRecv,
+{
+    type Msg = <P::Target as SelectRecv>::Msg;
+    fn select_receiver(&self) -> &mpmc::Receiver<Self::Msg> {
+        (**self).select_receiver()
+    }
+}
+
+impl<T> SelectSend for mpmc::Sender<T> {
+    type Msg = T;
+    fn select_sender(&self) -> &mpmc::Sender<T> {
         self
     }
 }
 
-impl<T> SelectRecv<T> for mpsc::Receiver<T> {
-    fn mpmc_receiver(&self) -> &mpmc::Receiver<T> {
+impl<T> SelectSend for mpsc::Sender<T> {
+    type Msg = T;
+    fn select_sender(&self) -> &mpmc::Sender<T> {
         self.as_mpmc()
     }
 }
 
-impl<T> SelectSend<T> for mpsc::Sender<T> {
-    fn mpmc_sender(&self) -> &mpmc::Sender<T> {
+impl<T> SelectSend for mpsc::SyncSender<T> {
+    type Msg = T;
+    fn select_sender(&self) -> &mpmc::Sender<T> {
         self.as_mpmc()
     }
 }
 
-impl<T> SelectSend<T> for mpsc::SyncSender<T> {
-    fn mpmc_sender(&self) -> &mpmc::Sender<T> {
-        self.as_mpmc()
-    }
-}
-
-impl<T, R: SelectRecv<T> + ?Sized> SelectRecv<T> for &R {
-    fn mpmc_receiver(&self) -> &mpmc::Receiver<T> {
-        (**self).mpmc_receiver()
-    }
-}
-
-impl<T, S: SelectSend<T> + ?Sized> SelectSend<T> for &S {
-    fn mpmc_sender(&self) -> &mpmc::Sender<T> {
-        (**self).mpmc_sender()
+impl<P: Deref + ?Sized> SelectSend for P
+where
+    P::Target: SelectSend,
+{
+    type Msg = <P::Target as SelectSend>::Msg;
+    fn select_sender(&self) -> &mpmc::Sender<Self::Msg> {
+        (**self).select_sender()
     }
 }
 
 /// The receiver `select!` registers for `recv(r)`.
-pub fn recv_end<T, R: SelectRecv<T> + ?Sized>(r: &R) -> &mpmc::Receiver<T> {
-    r.mpmc_receiver()
+pub fn recv_end<R: SelectRecv + ?Sized>(r: &R) -> &mpmc::Receiver<R::Msg> {
+    r.select_receiver()
 }
 
 /// The sender `select!` registers for `send(s, v)`.
-pub fn send_end<T, S: SelectSend<T> + ?Sized>(s: &S) -> &mpmc::Sender<T> {
-    s.mpmc_sender()
+pub fn send_end<S: SelectSend + ?Sized>(s: &S) -> &mpmc::Sender<S::Msg> {
+    s.select_sender()
 }

@@ -31,3 +31,56 @@ pub(crate) fn below(n: usize) -> usize {
         (((r >> 32) * n as u64) >> 32) as usize
     })
 }
+
+/// Operations a selection keeps its visiting order for without allocating.
+const INLINE: usize = 8;
+
+/// The order in which a selection visits its operations (positions `0..n`): a uniformly random
+/// permutation, so that the first ready operation found is uniform among the ready ones (as
+/// Go's and crossbeam-channel's selects are), or insertion order for a biased selection.
+/// Inline up to 8 operations, allocated beyond.
+pub(crate) struct Order {
+    inline: [usize; INLINE],
+    heap: Vec<usize>,
+}
+
+impl Order {
+    pub(crate) fn new(n: usize, biased: bool) -> Order {
+        let mut order = Order {
+            inline: [0; INLINE],
+            heap: Vec::new(),
+        };
+        if n > INLINE {
+            order.heap = (0..n).collect();
+        }
+        let slice = order.slice_mut(n);
+        for (k, pos) in slice.iter_mut().enumerate() {
+            *pos = k;
+        }
+        if !biased {
+            // Fisher-Yates: every permutation equally likely.
+            for k in (1..n).rev() {
+                slice.swap(k, below(k + 1));
+            }
+        }
+        order
+    }
+
+    fn slice_mut(&mut self, n: usize) -> &mut [usize] {
+        if n > INLINE {
+            &mut self.heap
+        } else {
+            &mut self.inline[..n]
+        }
+    }
+
+    /// The position visited `k`-th.
+    #[inline]
+    pub(crate) fn get(&self, k: usize) -> usize {
+        if self.heap.is_empty() {
+            self.inline[k]
+        } else {
+            self.heap[k]
+        }
+    }
+}

@@ -1,18 +1,20 @@
 //! `Select`: block until one of several channel operations can proceed.
 
+use std::cell::Cell;
 use std::fmt;
 use std::time::{Duration, Instant};
 
 use super::error::{ReadyTimeoutError, SelectTimeoutError, TryReadyError, TrySelectError};
-use super::handle::{MsgBuf, Registration, SelectHandle, Token};
+use super::rand::Order;
 use super::selected::SelectedOperation;
+use crate::sync::mpmc::select_handle::{MsgBuf, Registration, SelectHandle, Token};
 use crate::sync::mpmc::{Receiver, Sender};
-use crate::task::unwind_if_selected_cancel;
-use crate::wait::{Selected, WaiterRef};
+use crate::task::WaitReason;
+use crate::wait::{self, OnCancel, Registered, Selected, WaiterRef};
 
 #[derive(Clone, Copy)]
 struct Op<'a> {
-    handle: &'a (dyn SelectHandle + Sync),
+    handle: &'a dyn SelectHandle,
     index: usize,
     /// Address of the channel end, to check that the completion uses the same one.
     addr: usize,
@@ -20,13 +22,13 @@ struct Op<'a> {
 
 /// Waits on several send and receive operations at once, like crossbeam-channel's `Select`.
 ///
-/// A `Select` is `Clone`, `Send` and `Sync` (its message types must be `Send`), so one set of
-/// operations can be selected from several threads or coroutines; the returned
-/// [`SelectedOperation`] must be completed where it was selected.
+/// A `Select` is `Clone`, `Send` and `Sync`, so one set of operations can be selected from
+/// several threads or coroutines; the returned [`SelectedOperation`] must be completed where it
+/// was selected. Message types need not be `Send`, as in crossbeam-channel.
 ///
-/// When several operations are ready, one is chosen at random (unless built with
-/// [`new_biased`](Self::new_biased)). Operations on disconnected channels are ready (their
-/// completion returns the error).
+/// When several operations are ready, one of them is chosen uniformly at random (unless built
+/// with [`new_biased`](Self::new_biased): then the first ready one in insertion order).
+/// Operations on disconnected channels are ready (their completion returns the error).
 ///
 /// ```
 /// use may_core::select::Select;
@@ -71,7 +73,7 @@ impl<'a> Select<'a> {
         }
     }
 
-    fn add(&mut self, handle: &'a (dyn SelectHandle + Sync), addr: usize) -> usize {
+    fn add(&mut self, handle: &'a dyn SelectHandle, addr: usize) -> usize {
         let index = self.next_index;
         self.next_index += 1;
         self.ops.push(Op {
@@ -83,12 +85,12 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a send operation on `s`; returns its index.
-    pub fn send<T: Send>(&mut self, s: &'a Sender<T>) -> usize {
+    pub fn send<T>(&mut self, s: &'a Sender<T>) -> usize {
         self.add(s, s as *const Sender<T> as usize)
     }
 
     /// Adds a receive operation on `r`; returns its index.
-    pub fn recv<T: Send>(&mut self, r: &'a Receiver<T>) -> usize {
+    pub fn recv<T>(&mut self, r: &'a Receiver<T>) -> usize {
         self.add(r, r as *const Receiver<T> as usize)
     }
 
@@ -175,19 +177,13 @@ impl<'a> Select<'a> {
     /// (woken on any change) instead of registering for a hand-off. Returns the user index.
     fn run_ready(&self, block: Option<Option<Instant>>) -> Option<usize> {
         let n = self.ops.len();
-        if block.is_some() {
-            crate::sync::mpmc::cancel_point();
-        }
-        let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let (deadline, on_cancel) = Self::mode(block);
+        let order = Order::new(n, self.biased);
+        let timer = self.earliest_timer(&order, deadline);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let op = self.ops.get((start + k) % n);
+                let op = self.ops.get(order.get(k));
                 if op.handle.is_ready() {
                     return Some(op.index);
                 }
@@ -195,64 +191,74 @@ impl<'a> Select<'a> {
             if last_chance {
                 return None;
             }
-            let me = WaiterRef::current();
-            me.waiter().reset();
-            let mut timer = deadline;
-            let mut watched = 0;
-            let mut ready = None;
-            for k in 0..n {
-                let pos = (start + k) % n;
-                let op = self.ops.get(pos);
-                if op.handle.watch(&me, pos) {
-                    ready = Some(op.index);
-                    break;
+            let watched = Cell::new(0);
+            let unwatch = |me: &WaiterRef| {
+                for k in 0..watched.get() {
+                    let pos = order.get(k);
+                    self.ops.get(pos).handle.unwatch(me, pos);
                 }
-                timer = earliest(timer, op.handle.deadline());
-                watched = k + 1;
-            }
-            if ready.is_none() {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    let _ = me.waiter().try_select(Selected::TimedOut);
-                } else {
-                    me.wait_until(timer);
-                }
-            }
-            for k in 0..watched {
-                let pos = (start + k) % n;
-                self.ops.get(pos).handle.unwatch(&me, pos);
-            }
-            if ready.is_some() {
-                return ready;
-            }
-            let sel = me.waiter().selected();
-            if sel == Selected::Cancelled {
-                unwind_if_selected_cancel(sel);
+            };
+            let woken = wait::wait(
+                WaitReason::Select { operations: n },
+                timer,
+                on_cancel,
+                |me| {
+                    watched.set(0);
+                    for k in 0..n {
+                        let pos = order.get(k);
+                        let op = self.ops.get(pos);
+                        if op.handle.watch(me, pos) {
+                            unwatch(me);
+                            return Registered::Done(Some(op.index));
+                        }
+                        watched.set(k + 1);
+                    }
+                    Registered::Waiting
+                },
+                |me, sel| {
+                    unwatch(me);
+                    // Woken by a change, a timer or the deadline: look again. A cancellation
+                    // unwinds (with nothing watched any more).
+                    (sel != Selected::Cancelled).then_some(None)
+                },
+            );
+            if let Ok(Some(index)) = woken {
+                return Some(index);
             }
             last_chance = deadline.is_some_and(|d| Instant::now() >= d);
         }
     }
 
+    /// The deadline and cancellation mode of a run: `block` is `None` to only try (the deadline
+    /// is now, and a `try_` is not a cancellation point), `Some(deadline)` to wait.
+    fn mode(block: Option<Option<Instant>>) -> (Option<Instant>, OnCancel) {
+        match block {
+            None => (Some(Instant::now()), OnCancel::Defer),
+            Some(deadline) => (deadline, OnCancel::Unwind),
+        }
+    }
+
+    /// The earliest of `deadline` and the operations' own deadlines (timers).
+    fn earliest_timer(&self, order: &Order, deadline: Option<Instant>) -> Option<Instant> {
+        (0..self.ops.len()).fold(deadline, |timer, k| {
+            earliest(timer, self.ops.get(order.get(k)).handle.deadline())
+        })
+    }
+
     /// The selection loop. `block`: `None` to only try, `Some(deadline)` to wait (until the
-    /// deadline, if any). Returns the position of the reserved operation and its token.
-    /// The selection loop; builds the selected operation around the message buffer the
+    /// deadline, if any). Builds the selected operation around the message buffer the
     /// reservation filled (returned by value once, not moved through a tuple: copying the
     /// freshly written buffer stalls on store forwarding).
     fn run(&self, block: Option<Option<Instant>>) -> Option<SelectedOperation<'a>> {
         let n = self.ops.len();
         let mut buf = MsgBuf::new();
-        if block.is_some() {
-            crate::sync::mpmc::cancel_point();
-        }
-        let deadline = block.unwrap_or_else(|| Some(Instant::now()));
+        let (deadline, on_cancel) = Self::mode(block);
+        let order = Order::new(n, self.biased);
+        let timer = self.earliest_timer(&order, deadline);
         let mut last_chance = false;
         loop {
-            let start = if self.biased || n < 2 {
-                0
-            } else {
-                super::rand::below(n)
-            };
             for k in 0..n {
-                let pos = (start + k) % n;
+                let pos = order.get(k);
                 if let Some(token) = self.ops.get(pos).handle.try_reserve(&mut buf) {
                     return Some(self.selected(pos, token, buf));
                 }
@@ -263,68 +269,59 @@ impl<'a> Select<'a> {
             // Past the deadline (or for a `try_`), one registration round still runs, then one
             // more try round, as in crossbeam: a message that arrived after its operation was
             // tried is handed to us or seen there, which keeps the selection linearizable.
-            let (found, _ready) = self.wait_round(start, deadline);
-            if let Some((pos, token)) = found {
+            if let Some((pos, token)) = self.wait_round(&order, timer, on_cancel) {
                 return Some(self.selected(pos, token, buf));
             }
             last_chance = deadline.is_some_and(|d| Instant::now() >= d);
         }
     }
 
-    /// Registers on every operation, waits, and unregisters; returns a reservation a peer made
-    /// for us, if any, and whether an operation reported itself ready while registering.
-    /// Unwinds a cancelled coroutine (holding nothing).
+    /// Registers on every operation, waits (until `timer`), and unregisters; returns the
+    /// reservation a peer made for us, if any. An operation found ready while registering ends
+    /// the round at once (the next try round takes it). A cancelled coroutine unwinds, holding
+    /// nothing.
     fn wait_round(
         &self,
-        start: usize,
-        deadline: Option<Instant>,
-    ) -> (Option<(usize, Token)>, bool) {
+        order: &Order,
+        timer: Option<Instant>,
+        on_cancel: OnCancel,
+    ) -> Option<(usize, Token)> {
         let n = self.ops.len();
-        let me = WaiterRef::current();
-        me.waiter().reset();
-        let mut timer = deadline;
-        let mut registered = 0;
-        let mut ready = false;
-        for k in 0..n {
-            let pos = (start + k) % n;
-            let handle = self.ops.get(pos).handle;
-            match handle.register(&me, pos) {
-                Registration::Registered => registered = k + 1,
-                Registration::Skipped => {
-                    registered = k + 1;
-                    timer = earliest(timer, handle.deadline());
-                }
-                Registration::Ready => {
-                    ready = true;
-                    break;
+        let registered = Cell::new(0);
+        let withdraw = |me: &WaiterRef| {
+            let mut found = None;
+            for k in 0..registered.get() {
+                let pos = order.get(k);
+                let handle = self.ops.get(pos).handle;
+                if handle.unregister(me, pos) {
+                    found = Some((pos, handle.taken_token()));
                 }
             }
-        }
-        let sel = if ready {
-            Selected::Waiting
-        } else if deadline.is_some_and(|d| Instant::now() >= d) {
-            // Close the wait without parking (and without turning a `try_` into a
-            // cancellation point); a peer may have completed it already.
-            match me.waiter().try_select(Selected::TimedOut) {
-                Ok(()) => Selected::TimedOut,
-                Err(sel) => sel,
-            }
-        } else {
-            me.wait_until(timer)
+            found
         };
-        let mut found = None;
-        for k in 0..registered {
-            let pos = (start + k) % n;
-            let handle = self.ops.get(pos).handle;
-            if handle.unregister(&me, pos) {
-                found = Some((pos, handle.taken_token()));
-            }
-        }
-        if found.is_none() && me.waiter().selected() == Selected::Cancelled {
-            unwind_if_selected_cancel(Selected::Cancelled);
-        }
-        let _ = sel;
-        (found, ready)
+        let round = wait::wait(
+            WaitReason::Select { operations: n },
+            timer,
+            on_cancel,
+            |me| {
+                registered.set(0);
+                for k in 0..n {
+                    let pos = order.get(k);
+                    match self.ops.get(pos).handle.register(me, pos) {
+                        Registration::Registered | Registration::Skipped => registered.set(k + 1),
+                        Registration::Ready => return Registered::Done(withdraw(me)),
+                    }
+                }
+                Registered::Waiting
+            },
+            |me, sel| {
+                let found = withdraw(me);
+                // Only a peer that won our slot reserves for us, so a won cancellation holds
+                // nothing: unwind (from `wait`).
+                (found.is_some() || sel != Selected::Cancelled).then_some(found)
+            },
+        );
+        round.unwrap_or_default()
     }
 }
 
@@ -381,6 +378,17 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (None, b) => b,
     }
 }
+
+// SAFETY: a `Select` holds shared references to channel ends, and what it does through them
+// (try, reserve, register, wait, release) only moves messages between the channel's own slots
+// and the `SelectedOperation` it returns, under the channel's lock: it never drops a message
+// and never hands one to its caller. A message reaches the selecting thread only through
+// `SelectedOperation::recv(&r)` (and a send needs `&s`), which takes a `&Receiver<T>` on that
+// thread, so `Receiver<T>: Sync`, so `T: Send`. Hence moving or sharing a `Select` whose
+// message types are not `Send` moves no such message to another thread, as in crossbeam-channel.
+unsafe impl Send for Select<'_> {}
+// SAFETY: as for `Send`; every method that selects takes `&mut self`.
+unsafe impl Sync for Select<'_> {}
 
 #[allow(dead_code)]
 fn _assert_send_sync() {

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::handle::{MsgBuf, SelectHandle, Token};
+use crate::sync::mpmc::select_handle::{MsgBuf, SelectHandle, Token};
 use crate::sync::mpmc::{Receiver, RecvError, SendError, Sender};
 
 /// A selected operation: it is reserved (a message or a slot is held for it) and must be
@@ -17,7 +17,7 @@ use crate::sync::mpmc::{Receiver, RecvError, SendError, Sender};
 /// crossbeam-channel (unless the thread is already panicking).
 #[must_use = "a selected operation must be completed with `send` or `recv`"]
 pub struct SelectedOperation<'a> {
-    pub(super) handle: &'a (dyn SelectHandle + Sync),
+    pub(super) handle: &'a dyn SelectHandle,
     pub(super) index: usize,
     pub(super) addr: usize,
     pub(super) token: Option<Token>,

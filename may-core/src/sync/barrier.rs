@@ -12,6 +12,7 @@
 use std::cell::Cell;
 use std::fmt;
 
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const RELEASE: usize = 0;
@@ -84,6 +85,7 @@ impl Barrier {
         // registered never counts as arrived.
         let arrived_in = Cell::new(None);
         let waited = wait::wait(
+            WaitReason::Barrier,
             None,
             OnCancel::Unwind,
             |me| {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::loom::lazy::AtomicBool;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList, WaiterRef};
 
 const UNPARK: usize = 0;
@@ -98,6 +99,7 @@ impl Blocker {
         }
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let parked = wait::wait(
+            WaitReason::Blocker,
             deadline,
             OnCancel::Unwind,
             |me| {

@@ -12,6 +12,7 @@ use std::sync::{LockResult, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::mutex::{Mutex, MutexGuard};
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const NOTIFY: usize = 0;
@@ -86,6 +87,7 @@ impl Condvar {
         self.verify(mutex);
         let mut held = Some(guard);
         let waited = wait::wait(
+            WaitReason::Condvar,
             deadline,
             OnCancel::Unwind,
             |me| {

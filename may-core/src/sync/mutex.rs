@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::loom::lazy::AtomicU8;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const LOCKED: u8 = 1;
@@ -97,6 +98,7 @@ impl RawMutex {
         // A waiter that was woken and lost the race to a newcomer asks for a hand-off next.
         let lost_once = Cell::new(false);
         let locked = wait::wait(
+            WaitReason::Mutex,
             None,
             OnCancel::Unwind,
             |me| {

@@ -18,6 +18,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use super::mutex::Poison;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const GRANT: usize = 0;
@@ -27,6 +28,14 @@ const GRANT: usize = 0;
 enum Access {
     Read,
     Write,
+}
+
+/// Whom a released lock goes to first (phase fairness: a writer's unlock lets the waiting
+/// readers in before the next writer; otherwise a waiting writer keeps new readers out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    ReadersFirst,
+    WritersFirst,
 }
 
 #[derive(Debug, Default)]
@@ -143,13 +152,12 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
-    /// Hands the lock to waiters if it is free for them. `readers_first` is set by a writer's
-    /// unlock (phase fairness).
-    fn grant(&self, st: &mut State, readers_first: bool) {
+    /// Hands the lock to waiters if it is free for them.
+    fn grant(&self, st: &mut State, turn: Turn) {
         if st.writer {
             return;
         }
-        if readers_first || st.writers_waiting == 0 {
+        if turn == Turn::ReadersFirst || st.writers_waiting == 0 {
             st.readers += self.readers.notify_all();
         }
         if st.readers == 0 && st.writers_waiting > 0 && self.writers.notify_one() {
@@ -167,6 +175,10 @@ impl<T: ?Sized> RwLock<T> {
         };
         let mut held = Some(st);
         let granted = wait::wait(
+            match access {
+                Access::Read => WaitReason::RwLockRead,
+                Access::Write => WaitReason::RwLockWrite,
+            },
             None,
             OnCancel::Unwind,
             |me| {
@@ -186,7 +198,7 @@ impl<T: ?Sized> RwLock<T> {
                 list.unregister(me);
                 if access == Access::Write {
                     st.writers_waiting -= 1;
-                    self.grant(&mut st, false);
+                    self.grant(&mut st, Turn::WritersFirst);
                 }
                 None
             },
@@ -323,7 +335,7 @@ impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
     fn drop(&mut self) {
         let mut st = self.lock.state();
         st.readers -= 1;
-        self.lock.grant(&mut st, false);
+        self.lock.grant(&mut st, Turn::WritersFirst);
     }
 }
 
@@ -332,7 +344,7 @@ impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
         self.lock.poison.done(self.panicking);
         let mut st = self.lock.state();
         st.writer = false;
-        self.lock.grant(&mut st, true);
+        self.lock.grant(&mut st, Turn::ReadersFirst);
     }
 }
 

@@ -9,6 +9,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const GRANT: usize = 0;
@@ -87,6 +88,7 @@ impl Semaphore {
         }
         let mut held = Some(n);
         let granted = wait::wait(
+            WaitReason::Semaphore,
             deadline,
             OnCancel::Unwind,
             |me| {

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::loom::lazy::AtomicIsize;
+use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
 const ZERO: usize = 0;
@@ -98,6 +99,7 @@ impl WaitGroup {
             return true;
         }
         let reached = wait::wait(
+            WaitReason::WaitGroup,
             deadline,
             OnCancel::Unwind,
             |me| {

@@ -35,7 +35,8 @@ pub(crate) use imp::memory::{
     carve_stack, guard_size, page_size, release_pages, RELEASE_SPANS_GUARDS,
 };
 pub(crate) use imp::net::{
-    connect_in_progress, nonblocking_socket, poll_one, set_listener_options, RawSource, Source,
+    connect_in_progress, nonblocking_socket, poll_one, set_listener_options, source_number,
+    RawSource, Source,
 };
 
 /// Memory that coroutine stacks are carved from ([`carve_stack`]): a mapping that costs nothing
@@ -66,4 +67,23 @@ impl Drop for Mapping {
             log::error!("may: unmapping {} stack bytes failed: {err}", self.len);
         }
     }
+}
+
+/// Asks the CPU to bring the cache line at `addr` into its caches; a hint that never faults,
+/// whatever the address.
+#[inline(always)]
+pub(crate) fn prefetch(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` only hints the cache hierarchy: it reads no memory architecturally and
+    // never faults, even on an unmapped address.
+    unsafe {
+        std::arch::asm!("prefetcht0 [{0}]", in(reg) addr, options(nostack, preserves_flags, readonly));
+    }
+    #[cfg(target_arch = "aarch64")]
+    // SAFETY: `prfm` is a hint as well: no architectural read, no fault.
+    unsafe {
+        std::arch::asm!("prfm pldl1keep, [{0}]", in(reg) addr, options(nostack, preserves_flags, readonly));
+    }
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    let _ = addr;
 }

@@ -71,15 +71,3 @@ pub(crate) fn cancel_unwind(task: &Task) -> ! {
     task.flags.fetch_or(UNWINDING, Ordering::Release);
     std::panic::resume_unwind(Box::new(Cancelled))
 }
-
-/// Unwinds the calling task when its wait ended in `Cancelled`. Blocking operations call this
-/// after removing their registrations.
-pub(crate) fn unwind_if_selected_cancel(sel: Selected) {
-    if sel == Selected::Cancelled {
-        with_current(|task| {
-            if let Some(task) = task {
-                cancel_unwind(task);
-            }
-        });
-    }
-}

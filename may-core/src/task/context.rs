@@ -78,7 +78,7 @@ impl Context {
     /// A context that runs `body` on `stack` when first resumed. `body` receives the
     /// [`Suspender`] to switch out with.
     pub(crate) fn new(stack: Stack, body: impl FnOnce(Suspender) + Send + 'static) -> Context {
-        let (bottom, top) = (stack.top() - stack.size(), stack.top());
+        let (bottom, top) = (stack.bottom(), stack.base());
         let inner = Coroutine::with_stack(stack, move |yielder: &Yielder<(), ()>, ()| {
             body(Suspender {
                 yielder: NonNull::from(yielder),

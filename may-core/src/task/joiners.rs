@@ -1,5 +1,8 @@
 //! The waiters of one coroutine's completion: its `JoinHandle` and, for scoped coroutines, the
-//! scope. Almost always one waiter, so the first is stored inline and joining allocates nothing.
+//! scope; or an async task awaiting the handle as a future. Almost always one waiter, so the
+//! first is stored inline and joining allocates nothing.
+
+use std::task::Waker;
 
 use super::{Selected, WaiterRef};
 use crate::spin_lock::{SpinGuard, SpinLock};
@@ -7,6 +10,9 @@ use crate::spin_lock::{SpinGuard, SpinLock};
 #[derive(Debug, Default)]
 struct Slots {
     first: Option<WaiterRef>,
+    /// The future awaiting the task (its `JoinHandle` turned into one: there is only one
+    /// handle, so one waker, the latest poll's); boxed, as it is rare.
+    waker: Option<Box<Waker>>,
     /// Boxed: a second joiner is rare, and every task carries one of these (8 bytes instead of
     /// a vector's 24, on a million tasks).
     #[allow(clippy::box_collection)]
@@ -37,6 +43,16 @@ impl Joiners {
         }
     }
 
+    /// Registers the waker of the future awaiting the task, replacing an earlier poll's.
+    pub(crate) fn register_waker(&self, waker: &Waker) {
+        let mut slots = self.lock();
+        match &mut slots.waker {
+            Some(old) if old.will_wake(waker) => {}
+            Some(old) => (**old).clone_from(waker),
+            None => slots.waker = Some(Box::new(waker.clone())),
+        }
+    }
+
     pub(crate) fn unregister(&self, waiter: &WaiterRef) {
         let mut slots = self.lock();
         let slots = &mut *slots;
@@ -52,15 +68,20 @@ impl Joiners {
     /// Wakes every registered waiter. Called once, after the coroutine is marked done; the
     /// waiters are taken under the lock (a later `register` sees `done`) and woken after it.
     pub(crate) fn notify_all(&self) {
-        let (first, rest) = {
+        let (first, rest, waker) = {
             let mut slots = self.lock();
-            (slots.first.take(), std::mem::take(&mut slots.rest))
+            (slots.first.take(), slots.rest.take(), slots.waker.take())
         };
-        for waiter in first
-            .into_iter()
-            .chain(rest.into_iter().flat_map(|rest| *rest))
-        {
-            waiter.select_and_unpark_owned(Selected::Operation(0));
+        if let Some(first) = first {
+            first.select_and_unpark_owned(Selected::Operation(0));
+        }
+        if let Some(rest) = rest {
+            for waiter in *rest {
+                waiter.select_and_unpark_owned(Selected::Operation(0));
+            }
+        }
+        if let Some(waker) = waker {
+            waker.wake();
         }
     }
 }

@@ -7,6 +7,7 @@
 //! The core does not know what a run queue is: the scheduler installs how a woken task is queued
 //! ([`Schedule`]), and runs tasks with [`Task::run`].
 
+mod activity;
 mod cancel;
 pub(crate) mod context;
 mod current;
@@ -20,9 +21,9 @@ pub(crate) mod stack;
 mod task;
 mod waiter;
 
-pub(crate) use cancel::{
-    cancel_point, cancel_unwind, is_cancel_pending, unwind_if_selected_cancel, Cancelled,
-};
+pub use activity::WaitReason;
+pub(crate) use activity::{tick_clock, Doing};
+pub(crate) use cancel::{cancel_point, cancel_unwind, is_cancel_pending, Cancelled};
 pub(crate) use current::{current, in_task, with_current};
 
 /// Yields the running task (see [`Task::yield_now`]); false on a plain thread. A task with a

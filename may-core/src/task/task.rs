@@ -14,9 +14,10 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::io;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::activity::Activity;
 use super::context::{Context, Resumed, Suspender};
 use super::joiners::Joiners;
 use super::park_token::ParkToken;
@@ -72,6 +73,11 @@ pub(crate) struct Task {
     pub(crate) home: AtomicUsize,
     /// `CANCEL_REQUESTED`, `UNWINDING` (set by the task itself) and `DONE`.
     pub(super) flags: AtomicU8,
+    /// What the task is doing, for the runtime's dump.
+    pub(crate) activity: Activity,
+    /// Where the scheduler keeps the task in its home worker's registry (its own bookkeeping,
+    /// like `home`).
+    pub(crate) registry_slot: AtomicU32,
     stack_used: AtomicUsize,
     /// # Invariant
     /// Accessed only by the task's owner (see the module docs).
@@ -82,6 +88,12 @@ pub(crate) struct Task {
     /// Accessed only by the task itself, on its home worker (the fault handler, which reads the
     /// stack bounds, runs on the faulting task's own thread).
     suspender: UnsafeCell<Option<Suspender>>,
+    /// About where the task's stack pointer was when it last switched out, so that its worker
+    /// can prefetch those lines before switching back in (see [`Task::prefetch`]).
+    ///
+    /// # Invariant
+    /// Written by the task itself as it switches out, read by its home worker between resumes.
+    sp_hint: UnsafeCell<usize>,
     /// Boxed on first use: most tasks have none.
     ///
     /// # Invariant
@@ -108,16 +120,32 @@ pub(crate) struct Task {
     spare_ref: UnsafeCell<Option<Arc<Task>>>,
     /// Waiters of the task's completion (its `JoinHandle`, a scope).
     pub(crate) joiners: Joiners,
+    /// The task's `tracing` span, entered whenever it runs; closed when it finishes.
+    ///
+    /// # Invariant
+    /// Accessed only by the task's owner (like `run`).
+    #[cfg(feature = "tracing")]
+    span: UnsafeCell<Option<tracing::Span>>,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `locals`, `self_ref`, `spare_ref`)
-// are only accessed by one thread at a time, as described in the module docs; every other field
-// is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
+// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
+// `span`) are only accessed by one thread at a time, as described in the module docs; every
+// other field is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
 // is only ever resumed on its home worker, so those values never leave that thread.
 unsafe impl Sync for Task {}
 // SAFETY: see above; moving the `Arc` between threads moves no access to those fields (a task
 // that has not started holds only its `Send` body).
 unsafe impl Send for Task {}
+
+/// The span of task `id`: `coroutine{id=.. name=..}` at INFO level, with no parent (a span keeps
+/// its parent open, so a chain of coroutines each spawning the next would keep every ancestor's
+/// span alive) but following the spawner's current span.
+#[cfg(feature = "tracing")]
+fn span_for(id: u64, name: Option<&str>) -> tracing::Span {
+    let span = tracing::info_span!(parent: None, "coroutine", id, name);
+    span.follows_from(tracing::Span::current());
+    span
+}
 
 /// What a slice of a task's run ended with (see [`Task::run`]).
 pub(crate) enum Ran {
@@ -139,6 +167,8 @@ impl Task {
         measure_stack: bool,
         start: Arc<dyn Start>,
     ) -> Arc<Task> {
+        #[cfg(feature = "tracing")]
+        let span = span_for(id, name.as_deref());
         Arc::new(Task {
             id,
             name,
@@ -148,13 +178,18 @@ impl Task {
             park_token: ParkToken::new(),
             home: AtomicUsize::new(NO_WORKER),
             flags: AtomicU8::new(0),
+            activity: Activity::default(),
+            registry_slot: AtomicU32::new(u32::MAX),
             stack_used: AtomicUsize::new(NOT_MEASURED),
             run: UnsafeCell::new(Run::NotStarted(start)),
             suspender: UnsafeCell::new(None),
+            sp_hint: UnsafeCell::new(0),
             locals: UnsafeCell::new(None),
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
             joiners: Joiners::default(),
+            #[cfg(feature = "tracing")]
+            span: UnsafeCell::new(Some(span)),
         })
     }
 
@@ -186,9 +221,15 @@ impl Task {
     /// the task gets its stack and starts its body. Called by the task's owner: the worker that
     /// popped it from a queue. `on_finish` runs when the task finished, before anyone waiting
     /// for it can see that (the worker's bookkeeping).
-    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce()) -> Ran {
+    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce(&Task)) -> Ran {
+        self.activity.running();
         current::set(Arc::as_ptr(&self));
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| self.run_slice()));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            #[cfg(feature = "tracing")]
+            // SAFETY: the owner (see the field's invariant).
+            let _entered = unsafe { (*self.span.get()).as_ref().map(tracing::Span::enter) };
+            self.run_slice()
+        }));
         current::set(std::ptr::null());
         match outcome {
             Err(payload) => die(&self, payload),
@@ -205,7 +246,11 @@ impl Task {
                 Ran::Suspended
             }
             Ok(true) => {
-                on_finish();
+                on_finish(&self);
+                // Closed before anyone waiting can see the task done.
+                #[cfg(feature = "tracing")]
+                // SAFETY: the owner (see the field's invariant); the task is done.
+                drop(unsafe { (*self.span.get()).take() });
                 self.flags.fetch_or(DONE, Ordering::Release);
                 self.joiners.notify_all();
                 // SAFETY: the owner; the task is done, so its own references go.
@@ -215,6 +260,7 @@ impl Task {
                         (*self.spare_ref.get()).take(),
                     )
                 });
+
                 Ran::Finished(self)
             }
         }
@@ -338,6 +384,7 @@ impl Task {
         self.assert_on_own_stack();
         // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
         let me = unsafe { (*self.spare_ref.get()).take() }.unwrap_or_else(|| self.arc());
+        self.activity.ready();
         schedule::schedule(me);
         self.switch_out();
     }
@@ -365,6 +412,9 @@ impl Task {
     /// arranged for someone to queue it again (or queued it itself). Called by the task itself.
     #[inline(always)]
     fn switch_out(&self) {
+        let probe = 0u8;
+        // SAFETY: the task itself writes its hint (see the field's invariant).
+        unsafe { *self.sp_hint.get() = std::hint::black_box(&probe) as *const u8 as usize };
         // SAFETY: as in `on_own_stack`.
         let suspender = unsafe { *self.suspender.get() };
         let Some(suspender) = suspender else {
@@ -373,6 +423,37 @@ impl Task {
         // SAFETY: called by this task while it runs (see above).
         if unsafe { suspender.suspend() }.is_err() {
             foreign_stack(self);
+        }
+    }
+
+    /// Brings the task's own lines into the cache, ahead of [`prefetch_stack`]: a worker calls
+    /// it for the task it will run after the next one. Callable from any thread (it reads
+    /// nothing).
+    ///
+    /// [`prefetch_stack`]: Task::prefetch_stack
+    #[inline]
+    pub(crate) fn prefetch(&self) {
+        let me = self as *const Task as usize;
+        for line in 0..std::mem::size_of::<Task>().div_ceil(64) {
+            crate::sys::prefetch(me + line * 64);
+        }
+    }
+
+    /// Brings the top of the task's stack, where it switched out, into the cache: a worker calls
+    /// it for the task it will run next, while it still runs the current one (a switch among
+    /// many tasks otherwise waits on those loads). It reads the task's stack hint, so the task
+    /// itself should have been prefetched a turn earlier. Called by the task's home worker
+    /// between resumes.
+    #[inline]
+    pub(crate) fn prefetch_stack(&self) {
+        // SAFETY: the home worker reads the hint between resumes (see the field's invariant).
+        let sp = unsafe { *self.sp_hint.get() };
+        if sp != 0 {
+            // The registers saved by the switch lie a little below the hint; the frames the
+            // task returns through, a little above.
+            for offset in [-128isize, -64, 0, 64] {
+                crate::sys::prefetch(sp.wrapping_add_signed(offset));
+            }
         }
     }
 

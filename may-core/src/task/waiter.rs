@@ -33,13 +33,35 @@ crate::loom::thread_local! {
     static THREAD_WAITER: Arc<ThreadWaiter> = ThreadWaiter::new();
 }
 
-/// The calling thread's waiter. In a thread-local destructor that runs after this thread's
-/// waiter is gone, a fresh one serves the call (it is only reachable from the wait lists the
-/// call registers on, and from the call itself).
+/// The calling thread's waiter.
 fn thread_waiter() -> Arc<ThreadWaiter> {
     THREAD_WAITER
         .try_with(Arc::clone)
-        .unwrap_or_else(|_| ThreadWaiter::new())
+        .unwrap_or_else(|_| exiting_thread_waiter())
+}
+
+/// The waiter of a thread whose `THREAD_WAITER` is already destroyed: a blocking call from
+/// another thread-local's destructor while the thread exits. One per thread, leaked on purpose
+/// (a few dozen bytes, only for threads that block that late): an operation needs the same
+/// waiter identity on every call it makes, and no destructor runs after this point anyway.
+#[cold]
+fn exiting_thread_waiter() -> Arc<ThreadWaiter> {
+    std::thread_local! {
+        // No destructor: readable for as long as the thread runs code.
+        static EXITING: std::cell::Cell<*const ThreadWaiter> =
+            const { std::cell::Cell::new(std::ptr::null()) };
+    }
+    EXITING.with(|cell| {
+        if cell.get().is_null() {
+            cell.set(Arc::into_raw(ThreadWaiter::new()));
+        }
+        // SAFETY: the pointer came from `Arc::into_raw` above and that count is never released,
+        // so the waiter is alive; bumping the count first makes the returned `Arc` an owned one.
+        unsafe {
+            Arc::increment_strong_count(cell.get());
+            Arc::from_raw(cell.get())
+        }
+    })
 }
 
 /// A shared reference to a waiter that knows how to wake its owner.

@@ -39,19 +39,24 @@ pub(crate) fn disarm(key: TimerKey) {
     drop(removed);
 }
 
-/// Unparks the tasks whose timers on this thread expired; returns whether any did.
-pub(crate) fn fire_expired() -> bool {
+/// Unparks the tasks whose timers on this thread expired; returns how many did.
+pub(crate) fn fire_expired() -> usize {
     if with_timers(|timers| timers.heap.is_empty()) {
-        return false;
+        return 0;
     }
     let now = Instant::now();
-    let mut fired = false;
+    let mut fired = 0;
     // One at a time, with the heap released while unparking.
     while let Some(task) = with_timers(|timers| timers.pop_expired(now)) {
         task.unpark();
-        fired = true;
+        fired += 1;
     }
     fired
+}
+
+/// How many timers are armed on this thread.
+pub(crate) fn armed() -> usize {
+    with_timers(|timers| timers.heap.len())
 }
 
 /// The earliest deadline armed on this thread.

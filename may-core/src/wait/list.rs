@@ -189,7 +189,7 @@ mod loom_tests {
                         list.unregister(&me);
                         return false;
                     }
-                    let sel = me.wait_until(None);
+                    let sel = me.wait_until_with(None, crate::wait::OnCancel::Unwind);
                     list.unregister(&me);
                     assert_eq!(sel, Selected::Operation(3), "woken with its own op");
                     true

@@ -1,6 +1,6 @@
 //! The one blocking primitive every operation is built on, above the task core: wait lists
 //! ([`WaitList`]), parking until a deadline with the worker's timers ([`park_task`],
-//! `WaiterRef::wait_until`), and the wait protocol that every blocking call goes through
+//! `WaiterRef::wait_until_with`), and the wait protocol that every blocking call goes through
 //! ([`wait`]).
 //!
 //! # The protocol
@@ -22,7 +22,7 @@ mod list;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::task::{cancel_unwind, Task};
+use crate::task::{cancel_unwind, Task, WaitReason};
 pub(crate) use crate::task::{CurrentWaiter, Selected, Waiter, WaiterRef};
 pub(crate) use list::WaitList;
 
@@ -50,7 +50,8 @@ pub(crate) enum Registered<T> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TimedOut;
 
-/// Runs the wait protocol (see the module docs) for one blocking operation.
+/// Runs the wait protocol (see the module docs) for one blocking operation, recording `reason`
+/// as what the caller waits on (for the runtime's dump) while it is parked.
 ///
 /// - `register(me)` registers `me` (use [`CurrentWaiter::registration`] for the reference to
 ///   put on a list) and re-checks the operation's condition: [`Registered::Done`] when it could
@@ -65,6 +66,7 @@ pub(crate) struct TimedOut;
 // holds the worker's calls, so each frame between a blocking call and the switch costs a miss.
 #[inline(always)]
 pub(crate) fn wait<T>(
+    reason: WaitReason,
     deadline: Option<Instant>,
     on_cancel: OnCancel,
     mut register: impl FnMut(&CurrentWaiter) -> Registered<T>,
@@ -80,6 +82,9 @@ pub(crate) fn wait<T>(
         me.waiter().reset();
         if let Registered::Done(value) = register(&me) {
             return Ok(value);
+        }
+        if let WaiterRef::Task(task) = &*me {
+            task.activity.waiting(reason);
         }
         let sel = me.wait_until_with(deadline, on_cancel);
         if let Some(value) = finish(&me, sel) {
@@ -122,10 +127,16 @@ pub(crate) fn sleep(duration: std::time::Duration) {
         std::thread::sleep(duration);
         return;
     }
+    sleep_until(Instant::now().checked_add(duration));
+}
+
+/// Suspends the caller until `deadline` (forever when `None`: until a task is cancelled).
+pub(crate) fn sleep_until(deadline: Option<Instant>) {
     // Nothing completes this wait but its deadline (a timer) or a cancellation, which unwinds
     // from `wait`.
     let _ = wait(
-        Instant::now().checked_add(duration),
+        WaitReason::Sleep,
+        deadline,
         OnCancel::Unwind,
         |_| Registered::<()>::Waiting,
         |_, _| None,
@@ -137,24 +148,21 @@ pub(crate) fn sleep(duration: std::time::Duration) {
 /// channel's reserved receiver whose message is on its way).
 pub(crate) fn park_current() {
     match crate::task::current() {
-        Some(task) => task.park(),
+        Some(task) => {
+            task.activity.waiting(WaitReason::ChannelRecv);
+            task.park();
+        }
         None => crate::loom::park(),
     }
 }
 
 impl WaiterRef {
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
-    /// selected if nobody else won first). A task with a pending cancellation selects
-    /// `Cancelled` instead of parking. Only the owner calls this, after `reset`.
-    #[inline(always)]
-    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Selected {
-        self.wait_until_with(deadline, OnCancel::Unwind)
-    }
-
-    /// [`wait_until`](Self::wait_until) with an explicit cancellation mode. With
-    /// [`OnCancel::Defer`] a pending cancellation does not end the wait; a canceller that won
-    /// the slot anyway makes it return `Cancelled`, which the caller treats as a spurious
-    /// wake-up (it re-checks its condition and waits again).
+    /// selected if nobody else won first). With [`OnCancel::Unwind`] a task with a pending
+    /// cancellation selects `Cancelled` instead of parking; with [`OnCancel::Defer`] a pending
+    /// cancellation does not end the wait, and a canceller that won the slot anyway makes it
+    /// return `Cancelled`, which the caller treats as a spurious wake-up (it re-checks its
+    /// condition and waits again). Only the owner calls this, after `reset`.
     #[inline(always)]
     pub(crate) fn wait_until_with(
         &self,

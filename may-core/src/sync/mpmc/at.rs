@@ -5,17 +5,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, TryRecvError};
-use crate::task::unwind_if_selected_cancel;
-use crate::wait::{CurrentWaiter, Selected};
 
 /// Parks the caller until `deadline` (forever when `None`); a cancelled coroutine unwinds.
 pub(super) fn sleep_until(deadline: Option<Instant>) {
-    let me = CurrentWaiter::get();
-    me.waiter().reset();
-    let sel = me.wait_until(deadline);
-    if sel == Selected::Cancelled {
-        unwind_if_selected_cancel(sel);
-    }
+    crate::wait::sleep_until(deadline);
 }
 
 /// The earlier of two optional deadlines (`None` is "never").

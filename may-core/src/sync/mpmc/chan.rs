@@ -6,14 +6,17 @@
 //! changes hands together with a won slot (see `state.rs`). Waiters are unparked after the lock
 //! is released.
 
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::mem::ManuallyDrop;
 use std::sync::atomic::AtomicUsize;
 use std::time::Instant;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::state::{current_key, RecvEntry, SendEntry, State, Take, PLAIN_OP};
+use super::state::{current_key, RecvEntry, SendEntry, Side, State, Take, Withdrawn, PLAIN_OP};
 use crate::spin_lock::{SpinGuard, SpinLock};
-use crate::task::unwind_if_selected_cancel;
-use crate::wait::{CurrentWaiter, Selected, WaiterRef};
+use crate::task::WaitReason;
+use crate::wait::{self, OnCancel, Registered, Selected, TimedOut, WaiterRef};
 
 /// One channel, shared by all its senders and receivers.
 pub(crate) struct Chan<T> {
@@ -23,16 +26,21 @@ pub(crate) struct Chan<T> {
     pub(super) cap: Option<usize>,
 }
 
-/// A blocking call is a cancellation point even when it would not block (like `park`): a
-/// coroutine with a pending cancellation unwinds here, before touching the channel.
-pub(crate) fn cancel_point() {
-    crate::task::cancel_point();
-}
-
 fn unpark(w: Option<WaiterRef>) {
     if let Some(w) = w {
         w.unpark_owned();
     }
+}
+
+/// Drops `msgs` front to back. A destructor that panics ends it there: the panic propagates and
+/// the messages after it are leaked, as in crossbeam-channel. Dropping them would run more user
+/// destructors during the unwind, and a second panic there aborts the process.
+fn drop_in_order<T>(msgs: VecDeque<T>) {
+    let mut rest = ManuallyDrop::new(msgs.into_iter());
+    for msg in &mut *rest {
+        drop(msg);
+    }
+    drop(ManuallyDrop::into_inner(rest));
 }
 
 impl<T> Chan<T> {
@@ -68,55 +76,61 @@ impl<T> Chan<T> {
 
     pub(crate) fn send(
         &self,
-        mut msg: T,
+        msg: T,
         deadline: Option<Instant>,
     ) -> Result<(), SendTimeoutError<T>> {
-        cancel_point();
-        loop {
-            let me = {
+        // The message while it is in our hands (not listed in our entry).
+        let held = Cell::new(Some(msg));
+        let sent = wait::wait(
+            WaitReason::ChannelSend,
+            deadline,
+            OnCancel::Unwind,
+            |me| {
+                let Some(msg) = held.take() else {
+                    unreachable!("the message is back in our hands before every registration");
+                };
                 let mut st = self.lock();
                 if st.receivers_gone {
-                    return Err(SendTimeoutError::Disconnected(msg));
+                    return Registered::Done(Err(SendTimeoutError::Disconnected(msg)));
                 }
                 match st.put(msg, None) {
                     Ok(w) => {
                         drop(st);
                         unpark(w);
-                        return Ok(());
+                        Registered::Done(Ok(()))
                     }
-                    Err(back) => msg = back,
+                    Err(msg) => {
+                        st.senders.push_back(SendEntry {
+                            waiter: me.registration(),
+                            op: PLAIN_OP,
+                            msg: Some(msg),
+                        });
+                        st.notify_watchers();
+                        Registered::Waiting
+                    }
                 }
-                let me = CurrentWaiter::get();
-                me.waiter().reset();
-                st.senders.push_back(SendEntry {
-                    waiter: me.registration(),
-                    op: PLAIN_OP,
-                    msg: Some(msg),
-                });
-                st.notify_watchers();
-                me
-            };
-            let sel = me.wait_until(deadline);
-            if sel == Selected::Operation(PLAIN_OP) {
-                // A receiver took the message (or moved it into the buffer) and removed our
-                // entry when it selected us.
-                return Ok(());
-            }
-            let back = self.lock().remove_sender(&me, PLAIN_OP);
-            match back {
-                Some(Some(m)) => msg = m,
-                _ => unreachable!("an unselected plain send keeps its entry and message"),
-            }
-            match sel {
-                Selected::Cancelled => {
-                    drop(msg);
-                    unwind_if_selected_cancel(sel);
-                    unreachable!("a cancelled wait outside a coroutine");
+            },
+            |me, sel| {
+                if sel == Selected::Operation(PLAIN_OP) {
+                    // A receiver took the message (or moved it into the buffer) and removed our
+                    // entry when it selected us.
+                    return Some(Ok(()));
                 }
-                Selected::TimedOut => return Err(SendTimeoutError::Timeout(msg)),
-                // Disconnection or a spurious completion: try again.
-                _ => {}
-            }
+                // Timed out, cancelled (the message drops as the call unwinds), disconnected or
+                // woken spuriously (try again): take the message back.
+                match self.lock().remove_sender(me, PLAIN_OP) {
+                    Withdrawn::Entry(Some(msg)) => held.set(Some(msg)),
+                    _ => unreachable!("an unselected plain send keeps its entry and message"),
+                }
+                None
+            },
+        );
+        match sent {
+            Ok(result) => result,
+            Err(TimedOut) => match held.take() {
+                Some(msg) => Err(SendTimeoutError::Timeout(msg)),
+                None => unreachable!("a timed-out send has its message back"),
+            },
         }
     }
 
@@ -139,70 +153,68 @@ impl<T> Chan<T> {
     }
 
     // Inlined into the receiver's methods: fewer frames to return through after the switch
-    // (see `WaiterRef::wait_until`).
+    // (see `wait::wait`).
     #[inline(always)]
     pub(crate) fn recv(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         // Where a sender puts the message when it completes our wait (see `RecvEntry::slot`).
         // Only accessed through `slot` from here on.
         let mut slot_storage: Option<T> = None;
         let slot: *mut Option<T> = &mut slot_storage;
-        cancel_point();
-        loop {
-            let me = {
+        let received = wait::wait(
+            WaitReason::ChannelRecv,
+            deadline,
+            OnCancel::Unwind,
+            |me| loop {
                 let mut st = self.lock();
                 match st.take(None) {
                     Take::Msg(msg, w) => {
                         drop(st);
                         unpark(w);
-                        return Ok(msg);
+                        return Registered::Done(Ok(msg));
                     }
                     Take::Reserved(w) => {
                         drop(st);
                         w.unpark_owned();
                         match self.claim() {
-                            Some(msg) => return Ok(msg),
+                            Some(msg) => return Registered::Done(Ok(msg)),
                             None => continue,
                         }
                     }
-                    Take::Empty if st.senders_gone => return Err(RecvTimeoutError::Disconnected),
+                    Take::Empty if st.senders_gone => {
+                        return Registered::Done(Err(RecvTimeoutError::Disconnected))
+                    }
                     Take::Empty => {}
                 }
-                let me = CurrentWaiter::get();
-                me.waiter().reset();
                 st.receivers.push_back(RecvEntry {
                     waiter: me.registration(),
                     op: PLAIN_OP,
                     slot,
                 });
                 st.notify_watchers();
-                me
-            };
-            let sel = me.wait_until(deadline);
-            if sel == Selected::Operation(PLAIN_OP) {
-                // A sender removed our entry when it selected us; it wrote the message before
-                // its compare-and-swap, which our wait observed.
-                // SAFETY: `slot` points to `slot_storage`, alive for the whole call; the entry
-                // is gone, so no peer touches it any more.
-                if let Some(msg) = unsafe { (*slot).take() } {
-                    return Ok(msg);
+                return Registered::Waiting;
+            },
+            |me, sel| {
+                if sel == Selected::Operation(PLAIN_OP) {
+                    // A sender removed our entry when it selected us; it wrote the message
+                    // before its compare-and-swap, which our wait observed.
+                    // SAFETY: `slot` points to `slot_storage`, alive for the whole call; the
+                    // entry is gone, so no peer touches it any more.
+                    if let Some(msg) = unsafe { (*slot).take() } {
+                        return Some(Ok(msg));
+                    }
+                    // Paired with a select's send on a rendezvous channel: the message is owed
+                    // (`None`: the owing sender gave up, try again).
+                    return self.claim().map(Ok);
                 }
-                // Paired with a select's send on a rendezvous channel: the message is owed.
-                match self.claim() {
-                    Some(msg) => return Ok(msg),
-                    None => continue,
-                }
-            }
-            // Not selected by a sender: our entry is still listed; after removing it nobody
-            // touches the slot.
-            self.lock().remove_receiver(&me, PLAIN_OP);
-            match sel {
-                Selected::Cancelled => {
-                    unwind_if_selected_cancel(sel);
-                    unreachable!("a cancelled wait outside a coroutine");
-                }
-                Selected::TimedOut => return Err(RecvTimeoutError::Timeout),
-                _ => {}
-            }
+                // Not selected by a sender: our entry is still listed; after removing it
+                // nobody touches the slot (a cancellation unwinds after this).
+                self.lock().remove_receiver(me, PLAIN_OP);
+                None
+            },
+        );
+        match received {
+            Ok(result) => result,
+            Err(TimedOut) => Err(RecvTimeoutError::Timeout),
         }
     }
 
@@ -224,7 +236,7 @@ impl<T> Chan<T> {
         let woken = {
             let mut st = self.lock();
             st.senders_gone = true;
-            st.wake_side(false)
+            st.wake_side(Side::Receivers)
         };
         woken.into_iter().for_each(WaiterRef::unpark_owned);
     }
@@ -235,12 +247,12 @@ impl<T> Chan<T> {
         let (woken, dropped) = {
             let mut st = self.lock();
             st.receivers_gone = true;
-            let woken = st.wake_side(true);
+            let woken = st.wake_side(Side::Senders);
             let dropped = std::mem::take(&mut st.buf);
             (woken, dropped)
         };
         woken.into_iter().for_each(WaiterRef::unpark_owned);
-        drop(dropped);
+        drop_in_order(dropped);
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -48,40 +48,42 @@ pub enum RecvTimeoutError {
     Disconnected,
 }
 
-macro_rules! opaque_debug {
-    ($($ty:ident => $($variant:ident)|*;)*) => {$(
-        impl<T> fmt::Debug for $ty<T> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self {
-                    $($ty::$variant(..) => f.write_str(concat!(stringify!($variant), "(..)")),)*
-                }
-            }
-        }
-    )*};
-}
-
-opaque_debug! {
-    TrySendError => Full | Disconnected;
-    SendTimeoutError => Timeout | Disconnected;
-}
+// The texts are crossbeam-channel's, written with `pad` so that width and alignment flags
+// apply as they do there. `Debug` of the errors that carry a message does not show it (it
+// need not be `Debug`).
 
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SendError(..)")
+        f.pad("SendError(..)")
+    }
+}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(..) => f.pad("Full(..)"),
+            TrySendError::Disconnected(..) => f.pad("Disconnected(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SendTimeoutError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad("SendTimeoutError(..)")
     }
 }
 
 impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("sending on a disconnected channel")
+        f.pad("sending on a disconnected channel")
     }
 }
 
 impl<T> fmt::Display for TrySendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TrySendError::Full(..) => f.write_str("sending on a full channel"),
-            TrySendError::Disconnected(..) => f.write_str("sending on a disconnected channel"),
+            TrySendError::Full(..) => f.pad("sending on a full channel"),
+            TrySendError::Disconnected(..) => f.pad("sending on a disconnected channel"),
         }
     }
 }
@@ -89,25 +91,23 @@ impl<T> fmt::Display for TrySendError<T> {
 impl<T> fmt::Display for SendTimeoutError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendTimeoutError::Timeout(..) => f.write_str("timed out waiting on send operation"),
-            SendTimeoutError::Disconnected(..) => f.write_str("sending on a disconnected channel"),
+            SendTimeoutError::Timeout(..) => f.pad("timed out waiting on send operation"),
+            SendTimeoutError::Disconnected(..) => f.pad("sending on a disconnected channel"),
         }
     }
 }
 
 impl fmt::Display for RecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("receiving on an empty and disconnected channel")
+        f.pad("receiving on an empty and disconnected channel")
     }
 }
 
 impl fmt::Display for TryRecvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TryRecvError::Empty => f.write_str("receiving on an empty channel"),
-            TryRecvError::Disconnected => {
-                f.write_str("receiving on an empty and disconnected channel")
-            }
+            TryRecvError::Empty => f.pad("receiving on an empty channel"),
+            TryRecvError::Disconnected => f.pad("receiving on an empty and disconnected channel"),
         }
     }
 }
@@ -115,8 +115,8 @@ impl fmt::Display for TryRecvError {
 impl fmt::Display for RecvTimeoutError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            RecvTimeoutError::Timeout => f.write_str("timed out waiting on receive operation"),
-            RecvTimeoutError::Disconnected => f.write_str("channel is empty and disconnected"),
+            RecvTimeoutError::Timeout => f.pad("timed out waiting on receive operation"),
+            RecvTimeoutError::Disconnected => f.pad("channel is empty and disconnected"),
         }
     }
 }
@@ -218,5 +218,48 @@ impl From<RecvError> for TryRecvError {
 impl From<RecvError> for RecvTimeoutError {
     fn from(_: RecvError) -> RecvTimeoutError {
         RecvTimeoutError::Disconnected
+    }
+}
+
+// Into std's errors of the same names (may 0.3's channels returned std's types): code that
+// states std's types in its signatures takes these with `?` or `.into()`. One way only: the
+// errors of a may channel are these types everywhere (`recv`, `select!`, `Select`).
+
+impl<T> From<SendError<T>> for std::sync::mpsc::SendError<T> {
+    fn from(err: SendError<T>) -> std::sync::mpsc::SendError<T> {
+        std::sync::mpsc::SendError(err.0)
+    }
+}
+
+impl<T> From<TrySendError<T>> for std::sync::mpsc::TrySendError<T> {
+    fn from(err: TrySendError<T>) -> std::sync::mpsc::TrySendError<T> {
+        match err {
+            TrySendError::Full(msg) => std::sync::mpsc::TrySendError::Full(msg),
+            TrySendError::Disconnected(msg) => std::sync::mpsc::TrySendError::Disconnected(msg),
+        }
+    }
+}
+
+impl From<RecvError> for std::sync::mpsc::RecvError {
+    fn from(_: RecvError) -> std::sync::mpsc::RecvError {
+        std::sync::mpsc::RecvError
+    }
+}
+
+impl From<TryRecvError> for std::sync::mpsc::TryRecvError {
+    fn from(err: TryRecvError) -> std::sync::mpsc::TryRecvError {
+        match err {
+            TryRecvError::Empty => std::sync::mpsc::TryRecvError::Empty,
+            TryRecvError::Disconnected => std::sync::mpsc::TryRecvError::Disconnected,
+        }
+    }
+}
+
+impl From<RecvTimeoutError> for std::sync::mpsc::RecvTimeoutError {
+    fn from(err: RecvTimeoutError) -> std::sync::mpsc::RecvTimeoutError {
+        match err {
+            RecvTimeoutError::Timeout => std::sync::mpsc::RecvTimeoutError::Timeout,
+            RecvTimeoutError::Disconnected => std::sync::mpsc::RecvTimeoutError::Disconnected,
+        }
     }
 }

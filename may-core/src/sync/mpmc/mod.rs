@@ -5,7 +5,7 @@
 //! - [`unbounded`], [`bounded`] (`bounded(0)` is a rendezvous channel), clonable
 //!   [`Sender`]/[`Receiver`]; the channel disconnects when all senders or all receivers are gone.
 //! - [`after`], [`tick`], [`never()`]: timer receivers for selection.
-//! - Selection over several operations: [`crate::select::Select`].
+//! - Selection over several operations: `may::select::Select` (also `may::sync::mpmc::Select`).
 //!
 //! Every flavor shares one implementation (`chan.rs`): a buffer and two lists of blocked
 //! operations behind one lock, on top of the crate's wait primitive, so one waiter can be
@@ -30,6 +30,7 @@ mod chan;
 mod error;
 mod iter;
 mod receiver;
+pub(crate) mod select_handle;
 mod select_ops;
 mod sender;
 mod state;
@@ -46,12 +47,6 @@ pub use iter::{IntoIter, Iter, TryIter};
 pub use receiver::Receiver;
 pub use sender::Sender;
 
-#[doc(no_inline)]
-pub use crate::select::{
-    ReadyTimeoutError, Select, SelectTimeoutError, SelectedOperation, TryReadyError, TrySelectError,
-};
-
-pub(crate) use chan::cancel_point;
 use receiver::Flavor;
 
 fn pair<T>(cap: Option<usize>) -> (Sender<T>, Receiver<T>) {

@@ -10,8 +10,9 @@ use super::at::{sleep_until, At};
 use super::chan::Chan;
 use super::error::{RecvError, RecvTimeoutError, TryRecvError};
 use super::iter::{Iter, TryIter};
+use super::select_handle::{MsgBuf, Token};
 use super::tick::Tick;
-use crate::select::handle::{MsgBuf, Token};
+use crate::task::cancel_point;
 
 pub(super) enum Flavor<T> {
     Chan(Arc<Chan<T>>),
@@ -77,21 +78,26 @@ impl<T> Receiver<T> {
     }
 
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
-        if let Flavor::Chan(chan) = &self.flavor {
-            // A cancellation point itself.
-            return chan.recv(deadline);
-        }
-        super::chan::cancel_point();
+        // Every flavor is a cancellation point, even when it would not block.
         match &self.flavor {
             Flavor::Chan(chan) => chan.recv(deadline),
-            Flavor::At(at, conv) => at.recv(deadline).map(conv),
-            Flavor::Tick(tick, conv) => tick.recv(deadline).map(conv),
-            Flavor::Never(_) => loop {
-                if deadline.is_some_and(|d| Instant::now() >= d) {
-                    return Err(RecvTimeoutError::Timeout);
+            Flavor::At(at, conv) => {
+                cancel_point();
+                at.recv(deadline).map(conv)
+            }
+            Flavor::Tick(tick, conv) => {
+                cancel_point();
+                tick.recv(deadline).map(conv)
+            }
+            Flavor::Never(_) => {
+                cancel_point();
+                loop {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(RecvTimeoutError::Timeout);
+                    }
+                    sleep_until(deadline);
                 }
-                sleep_until(deadline);
-            },
+            }
         }
     }
 

@@ -1,13 +1,13 @@
 //! The select side of a channel: reserving, registering, completing and releasing operations
-//! (see `crate::select::handle` for the protocol and `state.rs` for the invariants).
+//! (see `select_handle.rs` for the protocol and `state.rs` for the invariants).
 
 use std::time::Instant;
 
 use super::chan::Chan;
 use super::error::{RecvError, SendError};
-use super::state::{current_key, key, RecvEntry, SendEntry, Take};
+use super::select_handle::{MsgBuf, Registration, SelectHandle, Token};
+use super::state::{current_key, key, RecvEntry, SendEntry, Take, Withdrawn};
 use super::{Receiver, Sender};
-use crate::select::handle::{MsgBuf, Registration, SelectHandle, Token};
 use crate::wait::WaiterRef;
 
 fn unpark(w: Option<WaiterRef>) {
@@ -253,7 +253,7 @@ impl<T> SelectHandle for Sender<T> {
     }
 
     fn unregister(&self, waiter: &WaiterRef, op: usize) -> bool {
-        self.chan.lock().remove_sender(waiter, op).is_none()
+        matches!(self.chan.lock().remove_sender(waiter, op), Withdrawn::Gone)
     }
 
     fn is_ready(&self) -> bool {

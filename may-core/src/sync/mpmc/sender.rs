@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::chan::Chan;
 use super::error::{SendError, SendTimeoutError, TrySendError};
-use crate::select::handle::Token;
+use super::select_handle::Token;
 
 /// The sending side of a channel; clone it to send from several coroutines or threads.
 ///

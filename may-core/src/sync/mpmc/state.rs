@@ -25,6 +25,9 @@ use crate::wait::{Selected, Waiter, WaiterRef};
 /// `Operation(PLAIN_OP)` always means "a peer completed the operation".
 pub(super) const PLAIN_OP: usize = usize::MAX >> 2;
 
+/// Buffer memory an unbounded channel keeps once drained (see `State::shrink_drained`).
+const KEEP_BYTES: usize = 32 * 1024;
+
 /// A blocked receiver (a plain `recv` or one operation of a select).
 pub(super) struct RecvEntry<T> {
     pub(super) waiter: WaiterRef,
@@ -49,6 +52,22 @@ pub(super) struct SendEntry<T> {
     pub(super) waiter: WaiterRef,
     pub(super) op: usize,
     pub(super) msg: Option<T>,
+}
+
+/// One side of a channel, for waking all its blocked operations at a disconnection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Senders,
+    Receivers,
+}
+
+/// What withdrawing a sender's entry found.
+pub(super) enum Withdrawn<T> {
+    /// The entry was gone: a peer took it when it selected the sender.
+    Gone,
+    /// The entry was still listed; a plain send's message comes back with it (a select's send
+    /// entry carries none).
+    Entry(Option<T>),
 }
 
 /// What a receiver got from [`State::take`].
@@ -246,6 +265,9 @@ impl<T> State<T> {
     /// the freed slot), or a blocked sender's message, or a rendezvous with a select's send.
     pub(super) fn take(&mut self, me: Option<&WaiterRef>) -> Take<T> {
         if let Some(msg) = self.buf.pop_front() {
+            if self.buf.is_empty() {
+                self.shrink_drained();
+            }
             let unpark = self.admit_sender(me);
             self.notify_watchers();
             return Take::Msg(msg, unpark);
@@ -271,6 +293,19 @@ impl<T> State<T> {
                     .push((entry.waiter.clone(), WaiterRef::current()));
                 Take::Reserved(entry.waiter)
             }
+        }
+    }
+
+    /// An unbounded channel whose backlog grew its buffer past [`KEEP_BYTES`] gives the memory
+    /// back once the buffer drains, so that a burst does not pin its peak for the channel's
+    /// life (Go's `test/chan/select2.go` checks that a second burst allocates nothing net).
+    /// Bounded buffers keep their size: it is limited by the capacity.
+    #[inline]
+    fn shrink_drained(&mut self) {
+        // Zero-sized messages take no memory (their capacity is `usize::MAX`).
+        let keep = KEEP_BYTES.checked_div(std::mem::size_of::<T>());
+        if let Some(keep) = keep.filter(|&keep| self.cap.is_none() && self.buf.capacity() > keep) {
+            self.buf.shrink_to(keep);
         }
     }
 
@@ -333,18 +368,21 @@ impl<T> State<T> {
         }
     }
 
-    /// Removes `me`'s sender entry for `op`; `Some(msg)` if it was still there.
-    pub(super) fn remove_sender(&mut self, me: &WaiterRef, op: usize) -> Option<Option<T>> {
+    /// Removes `me`'s sender entry for `op` (see [`Withdrawn`]).
+    pub(super) fn remove_sender(&mut self, me: &WaiterRef, op: usize) -> Withdrawn<T> {
         let pos = self
             .senders
             .iter()
-            .position(|e| e.op == op && e.waiter.same(me))?;
-        self.senders.remove(pos).map(|e| e.msg)
+            .position(|e| e.op == op && e.waiter.same(me));
+        match pos.and_then(|pos| self.senders.remove(pos)) {
+            Some(entry) => Withdrawn::Entry(entry.msg),
+            None => Withdrawn::Gone,
+        }
     }
 
     /// Completes every open entry of one side with its own operation (they retry and see the
     /// disconnection); returns the waiters to unpark.
-    pub(super) fn wake_side(&mut self, senders: bool) -> Vec<WaiterRef> {
+    pub(super) fn wake_side(&mut self, side: Side) -> Vec<WaiterRef> {
         let mut woken = Vec::new();
         let mut wake = |w: &WaiterRef, op: usize| {
             let sel = if op == PLAIN_OP {
@@ -356,10 +394,9 @@ impl<T> State<T> {
                 woken.push(w.clone());
             }
         };
-        if senders {
-            self.senders.iter().for_each(|e| wake(&e.waiter, e.op));
-        } else {
-            self.receivers.iter().for_each(|e| wake(&e.waiter, e.op));
+        match side {
+            Side::Senders => self.senders.iter().for_each(|e| wake(&e.waiter, e.op)),
+            Side::Receivers => self.receivers.iter().for_each(|e| wake(&e.waiter, e.op)),
         }
         self.notify_watchers();
         woken

@@ -11,6 +11,11 @@ use super::cvt;
 /// What a socket or descriptor is to the OS: a file descriptor.
 pub(crate) type RawSource = RawFd;
 
+/// A descriptor as a number (for the runtime's dump).
+pub(crate) fn source_number(fd: RawSource) -> u64 {
+    u64::try_from(fd).unwrap_or(u64::MAX)
+}
+
 /// A new socket in non-blocking mode (and close-on-exec).
 pub(crate) fn nonblocking_socket(
     domain: Domain,

@@ -12,6 +12,11 @@ use windows_sys::Win32::Networking::WinSock::{
 /// What a socket is to the OS: a socket handle.
 pub(crate) type RawSource = RawSocket;
 
+/// A socket as a number (for the runtime's dump).
+pub(crate) fn source_number(socket: RawSource) -> u64 {
+    socket
+}
+
 /// A new socket in non-blocking mode (and not inherited by child processes).
 pub(crate) fn nonblocking_socket(
     domain: Domain,

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub(crate) use size::{checked_stack_size, round_stack_size};
 pub use size::{parse_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
+pub(crate) use slab::StackStats;
 
 use crate::sys;
 
@@ -35,12 +36,22 @@ const BATCH: usize = 32;
 /// What `Builder::measure_stack` fills a stack with before the coroutine starts.
 const PATTERN: usize = 0x5a5a_5a5a_5a5a_5a5a_u64 as usize;
 
-/// The location of one stack: its top, its usable size and its slot.
+/// Stacks start at one of this many offsets below the top of their slot ...
+const COLORS: usize = 16;
+/// ... this many bytes apart (a cache line): the stack tops of many coroutines would otherwise
+/// all share one page offset, so the lines a switch touches (saved registers, the last frames)
+/// would all compete for the same few cache sets and miss on every switch among a thousand
+/// coroutines. Every stack maps one page more than its size, for the offset.
+const COLOR_STEP: usize = 64;
+
+/// The location of one stack: its slot's top, its size and its slot.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RawStack {
-    /// Highest address (exclusive); the usable stack is `top - size .. top`, with the guard page
-    /// right below it.
+    /// Highest address (exclusive) of the slot, page-aligned. The mapped stack is
+    /// `bottom() .. top` (its size plus one page for the colour), with the guard page right
+    /// below it; the coroutine starts at `base()`.
     top: usize,
+    /// The usable size asked for (the size class).
     size: usize,
     slab: u32,
     slot: u32,
@@ -55,6 +66,21 @@ impl RawStack {
             slot,
         }
     }
+
+    /// Bytes mapped for a stack of `size` usable bytes: the size plus a page for the colour.
+    fn mapped_len(size: usize) -> usize {
+        size + sys::page_size()
+    }
+
+    /// The lowest usable address (the guard page is right below).
+    fn bottom(&self) -> usize {
+        self.top - Self::mapped_len(self.size)
+    }
+
+    /// Where the coroutine's stack starts: a few cache lines below the top (see [`COLORS`]).
+    fn base(&self) -> usize {
+        self.top - (self.slot as usize % COLORS) * COLOR_STEP
+    }
 }
 
 /// An owned coroutine stack. Give it back with [`release`] when its coroutine finished;
@@ -65,21 +91,32 @@ pub(crate) struct Stack {
 }
 
 impl Stack {
-    /// The highest address (exclusive) of the usable stack.
-    pub(crate) fn top(&self) -> usize {
-        self.raw.top
+    /// Where the coroutine's stack starts (its highest address, exclusive).
+    pub(crate) fn base(&self) -> usize {
+        self.raw.base()
     }
 
-    /// Usable bytes.
-    pub(crate) fn size(&self) -> usize {
-        self.raw.size
+    /// The lowest usable address.
+    pub(crate) fn bottom(&self) -> usize {
+        self.raw.bottom()
+    }
+
+    /// The top of the slot (page-aligned, at or above [`base`](Self::base)).
+    #[cfg(all(test, not(loom)))]
+    fn top(&self) -> usize {
+        self.raw.top
     }
 
     /// The guard below the stack: `[start, end)` (one page; several on Windows, see
     /// `sys::guard_size`).
     pub(crate) fn guard(&self) -> (usize, usize) {
-        let bottom = self.raw.top - self.raw.size;
+        let bottom = self.raw.bottom();
         (bottom - sys::guard_size(), bottom)
+    }
+
+    /// Bytes mapped for the stack (above the guard).
+    fn mapped_len(&self) -> usize {
+        RawStack::mapped_len(self.raw.size)
     }
 
     fn into_raw(self) -> RawStack {
@@ -91,8 +128,8 @@ impl Stack {
     /// Fills the whole usable stack with [`PATTERN`], so that [`release_measured`] can tell how
     /// much of it the coroutine wrote. Touches every page.
     pub(crate) fn fill_for_measurement(&mut self) {
-        let words = self.raw.size / std::mem::size_of::<usize>();
-        let bottom = (self.raw.top - self.raw.size) as *mut usize;
+        let words = self.mapped_len() / std::mem::size_of::<usize>();
+        let bottom = self.raw.bottom() as *mut usize;
         for i in 0..words {
             // SAFETY: `bottom + i` stays inside the usable stack, which we own and nobody runs
             // on yet.
@@ -104,7 +141,7 @@ impl Stack {
     /// the module docs); resets the markers for the next use.
     fn went_deep(&self) -> bool {
         let page = sys::page_size();
-        let pages = self.raw.size / page;
+        let pages = self.mapped_len() / page;
         let mut depth = 0;
         while depth + 1 < pages.min(KEEP_PAGES + 1) {
             let marker = (self.raw.top - (depth + 1) * page) as *mut usize;
@@ -125,12 +162,12 @@ impl Stack {
     /// Gives back the pages below the top `keep` pages.
     fn release_below(&self, keep: usize) {
         let page = sys::page_size();
-        let keep_bytes = (keep * page).min(self.raw.size);
-        let len = self.raw.size - keep_bytes;
+        let keep_bytes = (keep * page).min(self.mapped_len());
+        let len = self.mapped_len() - keep_bytes;
         if len == 0 {
             return;
         }
-        if let Err(err) = sys::release_pages(self.raw.top - self.raw.size, len) {
+        if let Err(err) = sys::release_pages(self.raw.bottom(), len) {
             log::warn!("may: releasing the pages of a finished coroutine's stack failed: {err}");
         }
     }
@@ -150,13 +187,13 @@ fn give_back(stacks: impl IntoIterator<Item = RawStack>) {
     }
 }
 
-// SAFETY: `base` is the top of a usable region of `size` bytes (a multiple of the page size, so
-// aligned to `STACK_ALIGNMENT`), `limit` is the bottom of the guard right below it; the region
-// is owned by this value until it is released. On Windows the TEB fields describe the same
-// region and its guard pages as `sys::carve_stack` laid them out.
+// SAFETY: `base` is the top of a usable region of at least `size` bytes (below the top of the
+// slot by a multiple of 64, so aligned to `STACK_ALIGNMENT`), `limit` is the bottom of the guard
+// right below it; the region is owned by this value until it is released. On Windows the TEB
+// fields describe the same region and its guard pages as `sys::carve_stack` laid them out.
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> corosensei::stack::StackPointer {
-        match NonZeroUsize::new(self.raw.top) {
+        match NonZeroUsize::new(self.raw.base()) {
             Some(top) => top,
             None => unreachable!("a stack's top is never address 0"),
         }
@@ -176,7 +213,7 @@ unsafe impl corosensei::stack::Stack for Stack {
     fn teb_fields(&self) -> corosensei::stack::StackTebFields {
         corosensei::stack::StackTebFields {
             StackBase: self.raw.top,
-            StackLimit: self.raw.top - self.raw.size,
+            StackLimit: self.raw.bottom(),
             DeallocationStack: self.guard().0,
             GuaranteedStackBytes: sys::stack_guarantee(),
         }
@@ -188,6 +225,11 @@ unsafe impl corosensei::stack::Stack for Stack {
     /// pages left still end in an overflow report.
     #[cfg(windows)]
     fn update_teb_fields(&mut self, _stack_limit: usize, _guaranteed_stack_bytes: usize) {}
+}
+
+/// The allocator's numbers now.
+pub(crate) fn stats() -> StackStats {
+    slab::lock().stats()
 }
 
 /// Most stacks a thread's cache keeps.
@@ -261,13 +303,14 @@ pub(crate) fn release(stack: Stack) {
 /// [`release`] for a stack filled by [`Stack::fill_for_measurement`]: returns how many bytes
 /// the coroutine wrote, then gives back all but the top page.
 pub(crate) fn release_measured(stack: Stack) -> usize {
-    let words = stack.raw.size / std::mem::size_of::<usize>();
-    let bottom = (stack.raw.top - stack.raw.size) as *const usize;
+    let words = stack.mapped_len() / std::mem::size_of::<usize>();
+    let bottom = stack.raw.bottom() as *const usize;
     let untouched = (0..words)
         // SAFETY: inside the usable stack, which the finished coroutine no longer uses.
         .take_while(|&i| unsafe { bottom.add(i).read_volatile() } == PATTERN)
         .count();
-    let used = stack.raw.size - untouched * std::mem::size_of::<usize>();
+    let lowest_written = stack.raw.bottom() + untouched * std::mem::size_of::<usize>();
+    let used = stack.raw.base().saturating_sub(lowest_written);
     stack.release_below(1);
     let page = sys::page_size();
     let marker = (stack.raw.top - page) as *mut usize;

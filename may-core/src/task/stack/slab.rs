@@ -149,7 +149,7 @@ impl Class {
                 ));
             }
         }
-        let slot_len = size + sys::guard_size();
+        let slot_len = RawStack::mapped_len(size) + sys::guard_size();
         let mut slab = Slab::new(slot_len, self.new_slab_slots(slot_len))?;
         let Some(slot) = slab.take_slot()? else {
             unreachable!("a new slab has a free slot");
@@ -223,6 +223,23 @@ impl Sweep {
             }
         }
     }
+}
+
+/// The stack allocator's numbers, for the runtime's metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct StackStats {
+    /// Memory mappings holding stacks.
+    pub(crate) slabs: usize,
+    /// Address space those mappings take (not memory: only touched pages are resident).
+    pub(crate) mapped_bytes: usize,
+    /// Stacks out of their slabs: in use by a coroutine, or kept for reuse.
+    pub(crate) handed_out: usize,
+    /// Of those, stacks kept in the pool shared by all threads.
+    pub(crate) pooled: usize,
+    /// Free stacks whose pages may still be resident (given back at the next sweep).
+    pub(crate) free_warm: usize,
+    /// Free stacks whose pages were given back.
+    pub(crate) free_cold: usize,
 }
 
 /// All classes and the shared pool's limit.
@@ -302,6 +319,22 @@ impl Slabs {
             }
         }
         self.warm >= SWEEP_WARM_SLOTS && !self.sweeping
+    }
+
+    /// The allocator's numbers (see [`StackStats`]).
+    pub(super) fn stats(&self) -> StackStats {
+        let mut stats = StackStats::default();
+        for class in &self.classes {
+            stats.pooled += class.pooled.len();
+            for slab in class.slabs.iter().flatten() {
+                stats.slabs += 1;
+                stats.mapped_bytes += slab.slot_len * slab.slots as usize;
+                stats.handed_out += slab.live as usize;
+                stats.free_warm += slab.warm.len();
+                stats.free_cold += slab.cold.len();
+            }
+        }
+        stats
     }
 
     /// Sets how many stacks the shared pool keeps per class; the excess goes back to the slabs.

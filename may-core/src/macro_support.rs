@@ -29,7 +29,7 @@ pub fn test_with_workers(
     } else {
         workers
     };
-    let _ = crate::config().try_set_workers(workers);
+    let _ = crate::runtime::config().try_set_workers(workers);
     // Starting the runtime fixes the worker count; then look at what it really is (another test
     // may have set a different count between our call and the start).
     let _ = crate::coroutine::spawn(|| ()).join();

@@ -1,0 +1,3 @@
+fn main() {
+    let _ = may::go!(may::coroutine::Builder::new(), name = "conn", || ());
+}
