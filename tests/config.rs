@@ -1,8 +1,8 @@
 //! Runtime configuration: environment overrides, setters, and changes after start.
 
-use std::process::Command;
-
 use may::coroutine;
+
+mod emulation;
 
 const CHILD_ENV: &str = "MAY_TEST_CONFIG_CHILD";
 
@@ -15,7 +15,7 @@ fn environment_sets_workers_and_stack_size() {
         println!("child-ok");
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
+    let out = emulation::test_binary()
         .args([
             "environment_sets_workers_and_stack_size",
             "--exact",

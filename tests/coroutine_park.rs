@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use may::coroutine;
 
+mod emulation;
+
 const ONE_WORKER_CHILD: &str = "MAY_TEST_YIELD_ONE_WORKER_CHILD";
 
 /// With one worker, `yield_now` is strict round robin: two coroutines that yield in a loop
@@ -14,7 +16,7 @@ const ONE_WORKER_CHILD: &str = "MAY_TEST_YIELD_ONE_WORKER_CHILD";
 #[test]
 fn yield_now_alternates_between_coroutines() {
     if std::env::var_os(ONE_WORKER_CHILD).is_none() {
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
+        let out = emulation::test_binary()
             .args([
                 "yield_now_alternates_between_coroutines",
                 "--exact",

@@ -9,6 +9,8 @@ use std::panic::{self, AssertUnwindSafe};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod emulation;
+
 static RAN: AtomicUsize = AtomicUsize::new(0);
 
 mod plain {
@@ -81,9 +83,8 @@ fn exit_status_like_std_main() {
         };
         std::process::exit(if code == ExitCode::SUCCESS { 0 } else { 1 });
     }
-    let exe = std::env::current_exe().unwrap();
     let run = |which: &str, input: &str| {
-        std::process::Command::new(&exe)
+        emulation::test_binary()
             .args(["exit_status_like_std_main", "--exact", "--nocapture"])
             .env("MACROS_MAIN_CHILD", which)
             .env("MACROS_MAIN_INPUT", input)

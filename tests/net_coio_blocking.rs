@@ -1,13 +1,17 @@
-//! `may::io::CoIo` over a pipe and `may::coroutine::spawn_blocking`.
+//! `may::io::CoIo` over a pipe (Unix) and over sockets (every platform; all it takes on
+//! Windows), and `may::coroutine::spawn_blocking`.
 
 use std::io::{Read, Write};
+#[cfg(unix)]
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use may::coroutine;
 use may::io::CoIo;
 
+#[cfg(unix)]
 fn pipe() -> (OwnedFd, OwnedFd) {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe(2) writes.
@@ -17,12 +21,25 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }
 
-#[test]
-fn coio_moves_every_byte_through_a_pipe() {
+/// Two connected loopback sockets, `(reader, writer)`, with small buffers so that the writer of
+/// a mebibyte has to wait for the reader many times.
+fn socket_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let writer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (reader, _) = listener.accept().unwrap();
+    socket2::SockRef::from(&writer)
+        .set_send_buffer_size(16 * 1024)
+        .unwrap();
+    socket2::SockRef::from(&reader)
+        .set_recv_buffer_size(16 * 1024)
+        .unwrap();
+    (reader, writer)
+}
+
+/// Moves a mebibyte from `w` to `r` between two coroutines: every byte arrives, once.
+fn moves_every_byte(mut r: impl Read + Send + 'static, mut w: impl Write + Send + 'static) {
     const TOTAL: usize = 1 << 20;
-    let (r, w) = pipe();
     let reader = coroutine::spawn(move || {
-        let mut r = CoIo::new(r).unwrap();
         let mut buf = vec![0u8; 8192];
         let (mut count, mut sum) = (0usize, 0u64);
         loop {
@@ -36,10 +53,10 @@ fn coio_moves_every_byte_through_a_pipe() {
         (count, sum)
     });
     let writer = coroutine::spawn(move || {
-        let mut w = CoIo::new(w).unwrap();
         let data: Vec<u8> = (0..TOTAL).map(|i| (i % 256) as u8).collect();
-        // A pipe holds 64 KiB: the writer must wait for the reader many times.
         w.write_all(&data).unwrap();
+        // Dropping the writer closes it: the reader sees the end.
+        drop(w);
         data.iter().map(|&b| u64::from(b)).sum::<u64>()
     });
     let sent = writer.join().unwrap();
@@ -48,6 +65,21 @@ fn coio_moves_every_byte_through_a_pipe() {
     assert_eq!(sum, sent);
 }
 
+/// A pipe holds 64 KiB: the writer must wait for the reader many times.
+#[cfg(unix)]
+#[test]
+fn coio_moves_every_byte_through_a_pipe() {
+    let (r, w) = pipe();
+    moves_every_byte(CoIo::new(r).unwrap(), CoIo::new(w).unwrap());
+}
+
+#[test]
+fn coio_moves_every_byte_through_a_socket() {
+    let (r, w) = socket_pair();
+    moves_every_byte(CoIo::new(r).unwrap(), CoIo::new(w).unwrap());
+}
+
+#[cfg(unix)]
 #[test]
 fn coio_into_inner_restores_blocking_mode() {
     let (r, _w) = pipe();
@@ -56,6 +88,28 @@ fn coio_into_inner_restores_blocking_mode() {
     // SAFETY: F_GETFL reads the flags of a descriptor we own.
     let flags = unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&r), libc::F_GETFL) };
     assert_eq!(flags & libc::O_NONBLOCK, 0);
+}
+
+/// A socket comes back blocking (as it was created): a read with a timeout waits it out.
+#[test]
+fn coio_into_inner_gives_back_a_blocking_socket() {
+    let (r, _w) = socket_pair();
+    let r = CoIo::new(r).unwrap().into_inner().unwrap();
+    r.set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let start = Instant::now();
+    let err = (&r).read(&mut [0u8; 1]).unwrap_err();
+    assert!(
+        matches!(
+            err.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+        "{err}"
+    );
+    assert!(
+        start.elapsed() >= Duration::from_millis(50),
+        "a non-blocking socket fails at once"
+    );
 }
 
 #[test]

@@ -2,11 +2,14 @@
 //! server keeps serving once descriptors are free. Runs in a child process (the test binary
 //! itself) with a lowered RLIMIT_NOFILE, so the limit does not hurt other tests.
 
+#![cfg(target_os = "linux")] // RLIMIT_NOFILE and /proc/self/fd
+
 use std::io::{Read, Write};
-use std::process::Command;
 
 use may::coroutine;
 use may::net::TcpListener;
+
+mod emulation;
 
 const CHILD_ENV: &str = "MAY_TEST_EMFILE_CHILD";
 const CLIENTS: usize = 15;
@@ -74,7 +77,7 @@ fn accept_reports_emfile_and_keeps_serving() {
         child();
         return;
     }
-    let out = Command::new(std::env::current_exe().unwrap())
+    let out = emulation::test_binary()
         .args([
             "accept_reports_emfile_and_keeps_serving",
             "--exact",

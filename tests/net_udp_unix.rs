@@ -1,11 +1,14 @@
-//! UDP and Unix domain sockets through `may::net` and `may::os::unix::net`.
+//! UDP and Unix domain sockets through `may::net` and `may::os::unix::net` (Unix only).
 
+#[cfg(unix)]
 use std::io::{Read, Write};
 
 use may::coroutine;
 use may::net::UdpSocket;
+#[cfg(unix)]
 use may::os::unix::net::{UnixDatagram, UnixListener, UnixStream};
 
+#[cfg(unix)]
 fn temp_path(name: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("may-{name}-{}", std::process::id()));
     let _ = std::fs::remove_file(&path);
@@ -47,6 +50,7 @@ fn udp_send_to_and_recv_from_round_trip_every_datagram() {
     echo.join().unwrap();
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_stream_echo_between_coroutines() {
     let path = temp_path("stream");
@@ -73,6 +77,7 @@ fn unix_stream_echo_between_coroutines() {
     let _ = std::fs::remove_file(&path);
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_datagram_pair_and_bound_sockets() {
     let (a, b) = UnixDatagram::pair().unwrap();
@@ -102,6 +107,7 @@ fn unix_datagram_pair_and_bound_sockets() {
     let _ = std::fs::remove_file(&path);
 }
 
+#[cfg(unix)]
 #[test]
 fn unix_stream_pair_works_from_plain_threads() {
     let (mut a, mut b) = UnixStream::pair().unwrap();

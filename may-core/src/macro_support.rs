@@ -50,10 +50,22 @@ pub fn test_with_workers(
 }
 
 /// Runs `test` alone in a child process of the current test binary with `MAY_WORKERS=workers`.
+/// An emulated test binary (qemu-user) starts it through its runner, named in `MAY_TEST_RUNNER`
+/// (a command and its arguments, split at whitespace).
 fn run_child(test: &str, workers: usize) -> Result<(), String> {
     let exe = std::env::current_exe()
         .map_err(|err| format!("may: cannot find the test binary to run `{test}`: {err}"))?;
-    let output = Command::new(exe)
+    let runner = std::env::var("MAY_TEST_RUNNER").unwrap_or_default();
+    let mut runner = runner.split_whitespace();
+    let mut command = match runner.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(runner).arg(exe);
+            command
+        }
+        None => Command::new(exe),
+    };
+    let output = command
         .args([
             test,
             "--exact",

@@ -273,7 +273,7 @@ where
 /// ```
 /// use may_core::coroutine;
 ///
-/// let handle = coroutine::spawn_blocking(|| std::fs::read_to_string("/proc/self/stat").is_ok());
+/// let handle = coroutine::spawn_blocking(|| std::fs::metadata(".").is_ok());
 /// assert!(handle.join().unwrap());
 /// ```
 pub fn spawn_blocking<F, T>(f: F) -> JoinHandle<T>

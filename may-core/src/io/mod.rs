@@ -1,77 +1,74 @@
-//! Coroutine-aware I/O on any file descriptor.
+//! Coroutine-aware I/O on any file descriptor (any socket on Windows).
 //!
 //! [`CoIo`] wraps anything that owns a descriptor (a pipe end, stdin, an eventfd, a tty, a
-//! character device) and gives it `Read` and `Write` that park the calling coroutine while the
-//! descriptor is not ready, through the same reactor as the sockets of `may::net`.
+//! character device, a socket) and gives it `Read` and `Write` that park the calling coroutine
+//! while the descriptor is not ready, through the same reactor as the sockets of `may::net`.
+//!
+//! On Windows the reactor (mio's AFD-based backend) watches sockets only, so `CoIo` takes
+//! anything that owns a socket (`AsSocket`); pipes, consoles and files are not supported there.
 
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use crate::reactor::{Direction, Io};
+use crate::sys::{AsDescriptor, Descriptor};
 
-/// Holds `T`'s descriptor; `AsRawFd` for the reactor's `Io`.
-struct Fd<T>(T);
-
-impl<T: AsFd> AsRawFd for Fd<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_fd().as_raw_fd()
-    }
-}
-
-/// Coroutine-aware `Read` and `Write` for any descriptor.
+/// Coroutine-aware `Read` and `Write` for any descriptor (`AsFd`); on Windows for any socket
+/// (`AsSocket`).
 ///
 /// [`CoIo::new`] puts the descriptor into non-blocking mode (the flag belongs to the open file,
 /// so it is shared with every other descriptor of it: mind this for stdin and ttys inherited
-/// from a shell) and [`CoIo::into_inner`] restores the original mode. Regular files are always
+/// from a shell) and [`CoIo::into_inner`] restores the original mode (on Windows, which cannot
+/// tell what it was, the blocking mode sockets are created in). Regular files are always
 /// "ready", so reading them still blocks the worker: use `spawn_blocking` for file I/O.
 ///
 /// ```
 /// use std::io::{Read, Write};
 /// use may_core::io::CoIo;
 ///
-/// // Any descriptor works; a socket pair stands in for a pipe here.
-/// let (reader, writer) = std::os::unix::net::UnixStream::pair()?;
+/// // Any descriptor works; a connected pair of sockets stands in for a pipe here.
+/// let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+/// let writer = std::net::TcpStream::connect(listener.local_addr()?)?;
+/// let (reader, _) = listener.accept()?;
 /// let mut reader = CoIo::new(reader)?;
 /// let mut writer = CoIo::new(writer)?;
-/// writer.write_all(b"through a pipe")?;
+/// writer.write_all(b"through a socket")?;
 /// drop(writer);
 /// let mut text = String::new();
 /// reader.read_to_string(&mut text)?;
-/// assert_eq!(text, "through a pipe");
+/// assert_eq!(text, "through a socket");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-pub struct CoIo<T: AsFd> {
-    io: Io<Fd<T>>,
-    /// The file status flags before `new`, restored by `into_inner`.
-    flags: libc::c_int,
+pub struct CoIo<T: AsDescriptor> {
+    /// # Invariant
+    /// A view of `owner`'s descriptor: declared first, so dropped (deregistered) before `owner`
+    /// closes the descriptor, and never moved out without `owner`.
+    io: Io<Descriptor>,
+    owner: T,
 }
 
-impl<T: AsFd> CoIo<T> {
+impl<T: AsDescriptor> CoIo<T> {
     /// Wraps `inner`, switching its descriptor to non-blocking mode.
     pub fn new(inner: T) -> io::Result<CoIo<T>> {
-        let fd = inner.as_fd().as_raw_fd();
-        let flags = fcntl(fd, libc::F_GETFL, 0)?;
-        if flags & libc::O_NONBLOCK == 0 {
-            fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK)?;
-        }
+        // SAFETY: the view lives in the `CoIo` next to its owner, which outlives it (see the
+        // field's invariant).
+        let descriptor = unsafe { Descriptor::new(&inner)? };
         Ok(CoIo {
-            io: Io::new(Fd(inner)),
-            flags,
+            io: Io::new(descriptor),
+            owner: inner,
         })
     }
 
     /// The wrapped value.
     pub fn get_ref(&self) -> &T {
-        &self.io.get().0
+        &self.owner
     }
 
     /// Unwraps the value, restoring its descriptor's original blocking mode.
     pub fn into_inner(self) -> io::Result<T> {
-        let flags = self.flags;
-        let inner = self.io.into_inner().0;
-        fcntl(inner.as_fd().as_raw_fd(), libc::F_SETFL, flags)?;
-        Ok(inner)
+        let CoIo { io, owner } = self;
+        io.into_inner().restore()?;
+        Ok(owner)
     }
 
     /// Sets the read timeout (a timed-out read fails with `ErrorKind::WouldBlock`).
@@ -85,80 +82,29 @@ impl<T: AsFd> CoIo<T> {
     }
 }
 
-impl<T: AsFd> fmt::Debug for CoIo<T> {
+impl<T: AsDescriptor> fmt::Debug for CoIo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CoIo")
-            .field("fd", &self.io.get().as_raw_fd())
-            .finish()
+        f.debug_struct("CoIo").field("fd", &self.io.raw()).finish()
     }
 }
 
-fn fcntl(fd: RawFd, cmd: libc::c_int, arg: libc::c_int) -> io::Result<libc::c_int> {
-    // SAFETY: F_GETFL/F_SETFL take an int argument and touch no memory of ours; `fd` is open
-    // (borrowed from a live owner).
-    let r = unsafe { libc::fcntl(fd, cmd, arg) };
-    if r < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(r)
-    }
-}
-
-fn cvt(n: isize) -> io::Result<usize> {
-    usize::try_from(n).map_err(|_| io::Error::last_os_error())
-}
-
-fn read_fd(fd: RawFd, buf: &mut [u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for writes of `buf.len()` bytes for the duration of the call.
-    cvt(unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) })
-}
-
-fn write_fd(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
-    // SAFETY: `buf` is valid for reads of `buf.len()` bytes for the duration of the call.
-    cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
-}
-
-fn iov_count(len: usize) -> libc::c_int {
-    libc::c_int::try_from(len.min(1024)).unwrap_or(1024)
-}
-
-impl<T: AsFd> Read for &CoIo<T> {
+impl<T: AsDescriptor> Read for &CoIo<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.io
-            .with(Direction::Read, |fd| read_fd(fd.as_raw_fd(), buf))
+        self.io.with(Direction::Read, |fd| fd.read(buf))
     }
 
     fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.io.with(Direction::Read, |fd| {
-            // SAFETY: `IoSliceMut` is ABI-compatible with `iovec` on Unix; at most
-            // `iov_count` entries of the valid slice are read by the kernel.
-            let n = unsafe {
-                libc::readv(
-                    fd.as_raw_fd(),
-                    bufs.as_mut_ptr().cast(),
-                    iov_count(bufs.len()),
-                )
-            };
-            cvt(n)
-        })
+        self.io.with(Direction::Read, |fd| fd.read_vectored(bufs))
     }
 }
 
-impl<T: AsFd> Write for &CoIo<T> {
+impl<T: AsDescriptor> Write for &CoIo<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.io
-            .with(Direction::Write, |fd| write_fd(fd.as_raw_fd(), buf))
+        self.io.with(Direction::Write, |fd| fd.write(buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.io.with(Direction::Write, |fd| {
-            // SAFETY: `IoSlice` is ABI-compatible with `iovec` on Unix; at most `iov_count`
-            // entries of the valid slice are read by the kernel.
-            let n = unsafe {
-                libc::writev(fd.as_raw_fd(), bufs.as_ptr().cast(), iov_count(bufs.len()))
-            };
-            cvt(n)
-        })
+        self.io.with(Direction::Write, |fd| fd.write_vectored(bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -166,7 +112,7 @@ impl<T: AsFd> Write for &CoIo<T> {
     }
 }
 
-impl<T: AsFd> Read for CoIo<T> {
+impl<T: AsDescriptor> Read for CoIo<T> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         (&*self).read(buf)
     }
@@ -176,7 +122,7 @@ impl<T: AsFd> Read for CoIo<T> {
     }
 }
 
-impl<T: AsFd> Write for CoIo<T> {
+impl<T: AsDescriptor> Write for CoIo<T> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         (&*self).write(buf)
     }
@@ -190,15 +136,31 @@ impl<T: AsFd> Write for CoIo<T> {
     }
 }
 
-impl<T: AsFd> AsFd for CoIo<T> {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.io.get().0.as_fd()
+#[cfg(unix)]
+impl<T: AsDescriptor> std::os::fd::AsFd for CoIo<T> {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.owner.as_fd()
     }
 }
 
-impl<T: AsFd> AsRawFd for CoIo<T> {
-    fn as_raw_fd(&self) -> RawFd {
-        self.io.get().as_raw_fd()
+#[cfg(unix)]
+impl<T: AsDescriptor> std::os::fd::AsRawFd for CoIo<T> {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.io.raw()
+    }
+}
+
+#[cfg(windows)]
+impl<T: AsDescriptor> std::os::windows::io::AsSocket for CoIo<T> {
+    fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+        self.owner.as_socket()
+    }
+}
+
+#[cfg(windows)]
+impl<T: AsDescriptor> std::os::windows::io::AsRawSocket for CoIo<T> {
+    fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+        self.io.raw()
     }
 }
 
@@ -206,5 +168,8 @@ impl<T: AsFd> AsRawFd for CoIo<T> {
 /// threads.
 const _: () = {
     const fn check<T: Send + Sync>() {}
+    #[cfg(unix)]
     check::<CoIo<std::os::fd::OwnedFd>>();
+    #[cfg(windows)]
+    check::<CoIo<std::os::windows::io::OwnedSocket>>();
 };

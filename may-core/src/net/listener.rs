@@ -2,23 +2,24 @@
 
 use std::io;
 use std::net::{self, SocketAddr, ToSocketAddrs};
-use std::os::fd::AsFd;
 use std::sync::Arc;
 
-use socket2::{Domain, Protocol, Socket, Type};
+use socket2::{Domain, Protocol, Type};
 
-use super::{addr, force_nonblocking, impl_as_fd, unwrap_io, TcpStream};
+use super::{addr, duplicate, force_nonblocking, impl_as_fd, unwrap_io, TcpStream};
 use crate::reactor::{Direction, Io};
+use crate::sys;
 
 /// The listen backlog (the kernel caps it at `net.core.somaxconn`).
 const BACKLOG: i32 = 1024;
 
 /// A TCP server socket, like [`std::net::TcpListener`]; `accept` parks the calling coroutine.
 ///
-/// Listeners set `SO_REUSEADDR` (as std does on Unix); [`TcpListener::bind_reuseport`] also
-/// sets `SO_REUSEPORT`, so that several listeners (one per worker, or per process) share a port.
-/// An `accept` error such as `EMFILE` (too many open files) is returned to the caller, and the
-/// listener keeps working once descriptors are free again.
+/// Listeners set `SO_REUSEADDR` on Unix (as std does; not on Windows, where it would let another
+/// socket take the port over); [`TcpListener::bind_reuseport`] also sets `SO_REUSEPORT`, so that
+/// several listeners (one per worker, or per process) share a port. An `accept` error such as
+/// `EMFILE` (too many open files) is returned to the caller, and the listener keeps working once
+/// descriptors are free again.
 #[derive(Debug)]
 pub struct TcpListener {
     io: Arc<Io<mio::net::TcpListener>>,
@@ -32,7 +33,8 @@ impl TcpListener {
         addr::each_addr(addr, |a| bind_one(a, false))
     }
 
-    /// Like [`TcpListener::bind`], with `SO_REUSEPORT` set before binding.
+    /// Like [`TcpListener::bind`], with `SO_REUSEPORT` set before binding. Windows has no
+    /// `SO_REUSEPORT`: there this fails with `ErrorKind::Unsupported`.
     pub fn bind_reuseport<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
         addr::each_addr(addr, |a| bind_one(a, true))
     }
@@ -40,7 +42,7 @@ impl TcpListener {
     /// Accepts a connection, parking the calling coroutine (or thread) until one arrives.
     pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (stream, peer) = self.io.with(Direction::Read, |l| l.accept())?;
-        Ok((TcpStream::from_nonblocking(stream.into()), peer))
+        Ok((TcpStream::from_nonblocking(stream), peer))
     }
 
     /// An endless iterator over accepted connections (each an `io::Result`).
@@ -83,10 +85,8 @@ impl TcpListener {
 
     /// Turns this into a blocking std listener (a non-blocking duplicate if clones are alive).
     pub fn into_std(self) -> io::Result<net::TcpListener> {
-        let dup = |l: &mio::net::TcpListener| {
-            let fd = l.as_fd().try_clone_to_owned()?;
-            Ok(mio::net::TcpListener::from_std(net::TcpListener::from(fd)))
-        };
+        let dup =
+            |l: &mio::net::TcpListener| duplicate(l, |s| mio::net::TcpListener::from_std(s.into()));
         let (listener, unique) = unwrap_io(self.io, dup)?;
         let listener: net::TcpListener = listener.into();
         if unique {
@@ -99,7 +99,7 @@ impl TcpListener {
 impl From<net::TcpListener> for TcpListener {
     /// Adopts a std listener (switching it to non-blocking mode).
     fn from(listener: net::TcpListener) -> TcpListener {
-        force_nonblocking(listener.as_fd());
+        force_nonblocking(&listener);
         TcpListener {
             io: Arc::new(Io::new(mio::net::TcpListener::from_std(listener))),
         }
@@ -107,15 +107,12 @@ impl From<net::TcpListener> for TcpListener {
 }
 
 fn bind_one(addr: &SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
-    let socket = Socket::new(
+    let socket = sys::nonblocking_socket(
         Domain::for_address(*addr),
-        Type::STREAM.nonblocking(),
+        Type::STREAM,
         Some(Protocol::TCP),
     )?;
-    socket.set_reuse_address(true)?;
-    if reuse_port {
-        socket.set_reuse_port(true)?;
-    }
+    sys::set_listener_options(&socket, reuse_port)?;
     socket.bind(&(*addr).into())?;
     socket.listen(BACKLOG)?;
     let listener: net::TcpListener = socket.into();

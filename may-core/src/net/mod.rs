@@ -106,12 +106,14 @@ macro_rules! impl_stream_io {
 }
 pub(crate) use impl_stream_io;
 
-/// Implements `AsRawFd` and `AsFd` for a socket type holding `io: Arc<Io<_>>`.
+/// Implements `AsRawFd` and `AsFd` (`AsRawSocket` and `AsSocket` on Windows) for a socket type
+/// holding `io: Arc<Io<_>>`.
+#[cfg(unix)]
 macro_rules! impl_as_fd {
     ($ty:ty) => {
         impl std::os::fd::AsRawFd for $ty {
             fn as_raw_fd(&self) -> std::os::fd::RawFd {
-                self.io.get().as_raw_fd()
+                self.io.raw()
             }
         }
 
@@ -122,30 +124,64 @@ macro_rules! impl_as_fd {
         }
     };
 }
+
+/// Implements `AsRawFd` and `AsFd` (`AsRawSocket` and `AsSocket` on Windows) for a socket type
+/// holding `io: Arc<Io<_>>`.
+#[cfg(windows)]
+macro_rules! impl_as_fd {
+    ($ty:ty) => {
+        impl std::os::windows::io::AsRawSocket for $ty {
+            fn as_raw_socket(&self) -> std::os::windows::io::RawSocket {
+                self.io.raw()
+            }
+        }
+
+        impl std::os::windows::io::AsSocket for $ty {
+            fn as_socket(&self) -> std::os::windows::io::BorrowedSocket<'_> {
+                // SAFETY: the socket stays open while `self` (which owns it) lives.
+                unsafe { std::os::windows::io::BorrowedSocket::borrow_raw(self.io.raw()) }
+            }
+        }
+    };
+}
 pub(crate) use impl_as_fd;
 
-/// Puts a descriptor owned by a std type into non-blocking mode for `From<std::..>` impls,
-/// which cannot fail: a failure (practically impossible for a valid socket) is logged, and
-/// operations on it would then block their worker.
-pub(crate) fn force_nonblocking(fd: std::os::fd::BorrowedFd<'_>) {
-    if let Err(err) = socket2::SockRef::from(&fd).set_nonblocking(true) {
+/// Puts a socket owned by a std type into non-blocking mode for `From<std::..>` impls, which
+/// cannot fail: a failure (practically impossible for a valid socket) is logged, and operations
+/// on it would then block their worker.
+pub(crate) fn force_nonblocking<T: crate::sys::AsDescriptor>(socket: &T) {
+    if let Err(err) = socket2::SockRef::from(socket).set_nonblocking(true) {
         log::error!("may: cannot make a socket non-blocking: {err}");
     }
 }
 
-/// Unwraps a shared `Io`: the value itself when this is the last handle, a duplicate of the
-/// descriptor (sharing the file status, hence still non-blocking) otherwise.
+/// A second socket for the same connection or listener (`dup`, `WSADuplicateSocket`), as a
+/// value of type `S`. On Unix it shares the file status, hence stays non-blocking; on Windows
+/// it is made non-blocking.
+pub(crate) fn duplicate<S, F>(socket: &S, wrap: F) -> std::io::Result<S>
+where
+    S: crate::sys::AsDescriptor,
+    F: FnOnce(socket2::Socket) -> S,
+{
+    let dup = socket2::SockRef::from(socket).try_clone()?;
+    #[cfg(windows)]
+    dup.set_nonblocking(true)?;
+    Ok(wrap(dup))
+}
+
+/// Unwraps a shared `Io`: the value itself when this is the last handle, a duplicate (see
+/// [`duplicate`]) otherwise.
 pub(crate) fn unwrap_io<S, F>(
     io: std::sync::Arc<crate::reactor::Io<S>>,
     dup: F,
 ) -> std::io::Result<(S, bool)>
 where
-    S: std::os::fd::AsRawFd,
+    S: crate::sys::Source,
     F: FnOnce(&S) -> std::io::Result<S>,
 {
     match std::sync::Arc::try_unwrap(io) {
         Ok(io) => Ok((io.into_inner(), true)),
-        Err(shared) => dup(shared.get()).map(|s| (s, false)),
+        Err(shared) => dup(std::ops::Deref::deref(&shared.get())).map(|s| (s, false)),
     }
 }
 

@@ -2,14 +2,14 @@
 
 use std::io;
 use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use socket2::{Domain, Protocol, SockRef, Socket, Type};
+use socket2::{Domain, Protocol, SockRef, Type};
 
-use super::{addr, force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
+use super::{addr, duplicate, force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
 use crate::reactor::{Direction, Io};
+use crate::sys;
 
 /// A TCP stream between a local and a remote socket, like [`std::net::TcpStream`], whose
 /// blocking operations park the calling coroutine instead of its worker thread.
@@ -29,15 +29,15 @@ use crate::reactor::{Direction, Io};
 /// ```
 #[derive(Debug)]
 pub struct TcpStream {
-    io: Arc<Io<net::TcpStream>>,
+    io: Arc<Io<mio::net::TcpStream>>,
 }
 
 impl_stream_io!(TcpStream);
 impl_as_fd!(TcpStream);
 
 impl TcpStream {
-    /// Wraps a std stream that is already non-blocking.
-    pub(crate) fn from_nonblocking(stream: net::TcpStream) -> TcpStream {
+    /// Wraps a stream that is already non-blocking.
+    pub(crate) fn from_nonblocking(stream: mio::net::TcpStream) -> TcpStream {
         TcpStream {
             io: Arc::new(Io::new(stream)),
         }
@@ -49,7 +49,9 @@ impl TcpStream {
         if !crate::task::in_task() {
             let stream = net::TcpStream::connect(addr)?;
             stream.set_nonblocking(true)?;
-            return Ok(TcpStream::from_nonblocking(stream));
+            return Ok(TcpStream::from_nonblocking(mio::net::TcpStream::from_std(
+                stream,
+            )));
         }
         addr::each_addr(addr, |a| connect_one(a, None))
     }
@@ -65,7 +67,9 @@ impl TcpStream {
         if !crate::task::in_task() {
             let stream = net::TcpStream::connect_timeout(addr, timeout)?;
             stream.set_nonblocking(true)?;
-            return Ok(TcpStream::from_nonblocking(stream));
+            return Ok(TcpStream::from_nonblocking(mio::net::TcpStream::from_std(
+                stream,
+            )));
         }
         connect_one(addr, Instant::now().checked_add(timeout))
     }
@@ -131,12 +135,12 @@ impl TcpStream {
 
     /// Sets `SO_LINGER`; `Some(Duration::ZERO)` makes `close` reset the connection.
     pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
-        SockRef::from(self.io.get()).set_linger(linger)
+        SockRef::from(self).set_linger(linger)
     }
 
     /// The `SO_LINGER` setting.
     pub fn linger(&self) -> io::Result<Option<Duration>> {
-        SockRef::from(self.io.get()).linger()
+        SockRef::from(self).linger()
     }
 
     /// Sets the IP time-to-live.
@@ -163,7 +167,10 @@ impl TcpStream {
     /// Turns this into a blocking std stream. If other clones of this handle are alive, the
     /// result is a duplicate descriptor that stays non-blocking (the flag is shared with them).
     pub fn into_std(self) -> io::Result<net::TcpStream> {
-        let (stream, unique) = unwrap_io(self.io, net::TcpStream::try_clone)?;
+        let dup =
+            |s: &mio::net::TcpStream| duplicate(s, |s| mio::net::TcpStream::from_std(s.into()));
+        let (stream, unique) = unwrap_io(self.io, dup)?;
+        let stream = net::TcpStream::from(stream);
         if unique {
             stream.set_nonblocking(false)?;
         }
@@ -174,24 +181,24 @@ impl TcpStream {
 impl From<net::TcpStream> for TcpStream {
     /// Adopts a std stream (switching it to non-blocking mode).
     fn from(stream: net::TcpStream) -> TcpStream {
-        force_nonblocking(stream.as_fd());
-        TcpStream::from_nonblocking(stream)
+        force_nonblocking(&stream);
+        TcpStream::from_nonblocking(mio::net::TcpStream::from_std(stream))
     }
 }
 
 /// A non-blocking connect from a coroutine: start it, wait until writable, read `SO_ERROR`.
 fn connect_one(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
-    let socket = Socket::new(
+    let socket = sys::nonblocking_socket(
         Domain::for_address(*addr),
-        Type::STREAM.nonblocking(),
+        Type::STREAM,
         Some(Protocol::TCP),
     )?;
     match socket.connect(&(*addr).into()) {
         Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) if sys::connect_in_progress(&e) => {}
         Err(e) => return Err(e),
     }
-    let stream = TcpStream::from_nonblocking(socket.into());
+    let stream = TcpStream::from_nonblocking(mio::net::TcpStream::from_std(socket.into()));
     stream
         .io
         .with_deadline(Direction::Write, deadline, io::ErrorKind::TimedOut, |s| {
@@ -201,7 +208,7 @@ fn connect_one(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpSt
 }
 
 /// `Ok` once the connect completed, its error if it failed, `WouldBlock` while in progress.
-pub(crate) fn connect_finished(s: &net::TcpStream) -> io::Result<()> {
+pub(crate) fn connect_finished(s: &mio::net::TcpStream) -> io::Result<()> {
     if let Some(err) = s.take_error()? {
         return Err(err);
     }

@@ -2,11 +2,10 @@
 
 use std::io;
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
-use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{addr, force_nonblocking, impl_as_fd, unwrap_io};
+use super::{addr, duplicate, force_nonblocking, impl_as_fd, unwrap_io};
 use crate::reactor::{Direction, Io};
 
 /// A UDP socket, like [`std::net::UdpSocket`]; receiving (and sending into a full buffer)
@@ -23,7 +22,7 @@ use crate::reactor::{Direction, Io};
 /// ```
 #[derive(Debug)]
 pub struct UdpSocket {
-    io: Arc<Io<net::UdpSocket>>,
+    io: Arc<Io<mio::net::UdpSocket>>,
 }
 
 impl_as_fd!(UdpSocket);
@@ -35,14 +34,14 @@ impl UdpSocket {
             let socket = net::UdpSocket::bind(a)?;
             socket.set_nonblocking(true)?;
             Ok(UdpSocket {
-                io: Arc::new(Io::new(socket)),
+                io: Arc::new(Io::new(mio::net::UdpSocket::from_std(socket))),
             })
         })
     }
 
     /// Sets the default destination of `send` and the only source `recv` accepts.
     pub fn connect<A: ToSocketAddrs + Send>(&self, addr: A) -> io::Result<()> {
-        addr::each_addr(addr, |a| self.io.get().connect(a))
+        addr::each_addr(addr, |a| self.io.get().connect(*a))
     }
 
     /// Sends `buf` to `target`; returns the number of bytes sent.
@@ -168,7 +167,10 @@ impl UdpSocket {
 
     /// Turns this into a blocking std socket (a non-blocking duplicate if clones are alive).
     pub fn into_std(self) -> io::Result<net::UdpSocket> {
-        let (socket, unique) = unwrap_io(self.io, net::UdpSocket::try_clone)?;
+        let dup =
+            |s: &mio::net::UdpSocket| duplicate(s, |s| mio::net::UdpSocket::from_std(s.into()));
+        let (socket, unique) = unwrap_io(self.io, dup)?;
+        let socket = net::UdpSocket::from(socket);
         if unique {
             socket.set_nonblocking(false)?;
         }
@@ -179,9 +181,9 @@ impl UdpSocket {
 impl From<net::UdpSocket> for UdpSocket {
     /// Adopts a std socket (switching it to non-blocking mode).
     fn from(socket: net::UdpSocket) -> UdpSocket {
-        force_nonblocking(socket.as_fd());
+        force_nonblocking(&socket);
         UdpSocket {
-            io: Arc::new(Io::new(socket)),
+            io: Arc::new(Io::new(mio::net::UdpSocket::from_std(socket))),
         }
     }
 }

@@ -1,3 +1,4 @@
-//! Platform-specific networking (Unix domain sockets).
+//! Platform-specific networking: Unix domain sockets (on Unix only).
 
+#[cfg(unix)]
 pub mod unix;

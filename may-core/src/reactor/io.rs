@@ -1,27 +1,25 @@
-//! `Io<S>`: a non-blocking descriptor plus its registration, and the loop every blocking
-//! operation on it runs.
+//! `Io<S>`: a non-blocking source (a socket, or any descriptor on Unix) plus its registration,
+//! and the loop every blocking operation on it runs.
 //!
 //! In a task an operation tries the syscall while its direction is marked ready; on
 //! `WouldBlock` it clears the readiness and waits on the direction's wait list, with the
 //! operation's timeout as deadline. On a plain thread it tries the syscall and waits in
-//! `poll(2)` on that one descriptor, which is the blocking behaviour of `std`.
+//! `poll(2)` (`WSAPoll` on Windows) on that one source, which is the blocking behaviour of `std`.
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{Direction, IoRegistration, ScheduledIo};
+use super::registration::{Registered, SourceRef, CLEAR_ON_SHORT_TRANSFER};
+use super::{Direction, ScheduledIo};
+use crate::sys::{self, RawSource, Source};
 use crate::task::WaitReason;
-use crate::wait::{self, OnCancel, Registered, Selected, TimedOut};
+use crate::wait::{self, OnCancel, Selected, TimedOut};
 
-/// A non-blocking descriptor of type `S` driven by the reactor.
-///
-/// Field order matters: `reg` is dropped (deregistered) before `inner` closes the descriptor.
+/// A non-blocking source of type `S` driven by the reactor.
 #[derive(Debug)]
-pub(crate) struct Io<S: AsRawFd> {
-    reg: IoRegistration,
-    inner: S,
+pub(crate) struct Io<S: Source> {
+    src: Registered<S>,
     /// Read timeout in nanoseconds; 0 means none.
     read_timeout: AtomicU64,
     /// Write timeout in nanoseconds; 0 means none.
@@ -30,33 +28,35 @@ pub(crate) struct Io<S: AsRawFd> {
     nonblocking: AtomicBool,
 }
 
-impl<S: AsRawFd> Io<S> {
-    /// Wraps `inner`, whose descriptor must already be in non-blocking mode.
+impl<S: Source> Io<S> {
+    /// Wraps `inner`, which must already be in non-blocking mode.
     pub(crate) fn new(inner: S) -> Io<S> {
         Io {
-            reg: IoRegistration::new(inner.as_raw_fd()),
-            inner,
+            src: Registered::new(inner),
             read_timeout: AtomicU64::new(0),
             write_timeout: AtomicU64::new(0),
             nonblocking: AtomicBool::new(false),
         }
     }
 
-    /// The descriptor as a number, for the runtime's dump.
+    /// The descriptor or socket as a number, for the runtime's dump.
     fn raw_fd(&self) -> u64 {
-        self.inner.as_raw_fd() as u64
+        sys::source_number(self.src.raw())
     }
 
-    /// The wrapped value.
-    pub(crate) fn get(&self) -> &S {
-        &self.inner
+    /// The wrapped value, for calls that do not wait.
+    pub(crate) fn get(&self) -> SourceRef<'_, S> {
+        self.src.get()
+    }
+
+    /// The descriptor or socket of the wrapped value.
+    pub(crate) fn raw(&self) -> RawSource {
+        self.src.raw()
     }
 
     /// Deregisters and returns the wrapped value (still in non-blocking mode).
     pub(crate) fn into_inner(self) -> S {
-        let Io { reg, inner, .. } = self;
-        drop(reg);
-        inner
+        self.src.into_inner()
     }
 
     /// Sets the timeout of one direction; `Some(0)` is rejected like std does.
@@ -113,7 +113,8 @@ impl<S: AsRawFd> Io<S> {
     /// (fewer bytes than asked, but some) means the socket buffer is drained (read) or full
     /// (write), so the direction's readiness is cleared right away and the next call waits
     /// without first paying for an `EAGAIN` syscall. Only for stream sockets, where a short
-    /// transfer has that meaning (not ttys, not datagrams).
+    /// transfer has that meaning (not ttys, not datagrams), and not on Windows (see
+    /// `CLEAR_ON_SHORT_TRANSFER`).
     pub(crate) fn with_stream(
         &self,
         dir: Direction,
@@ -151,23 +152,26 @@ impl<S: AsRawFd> Io<S> {
         if !crate::task::in_task() {
             return self.thread_op(dir, deadline, timeout_kind, op);
         }
-        let sched = self.reg.io();
+        let sched = self.src.io();
         loop {
             let seen = sched.state();
             if ScheduledIo::is_ready(seen, dir) {
-                match op(&self.inner) {
+                match self.src.op(&mut op) {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         if self.nonblocking.load(Ordering::Relaxed) {
                             return Err(e);
                         }
-                        self.reg.ensure_registered()?;
+                        self.src.ensure_registered()?;
                         sched.clear(seen, dir);
                         continue;
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                     Ok(value) => {
                         // Clearing needs a registration to set the bit again later.
-                        if drained(&value) && self.reg.ensure_registered().is_ok() {
+                        if CLEAR_ON_SHORT_TRANSFER
+                            && drained(&value)
+                            && self.src.ensure_registered().is_ok()
+                        {
                             sched.clear(seen, dir);
                         }
                         return Ok(value);
@@ -204,9 +208,9 @@ impl<S: AsRawFd> Io<S> {
                     // An event came in meanwhile. The dispatcher wakes every waiter of a
                     // direction, so there is nothing to pass on.
                     list.unregister(me);
-                    return Registered::Done(());
+                    return wait::Registered::Done(());
                 }
-                Registered::Waiting
+                wait::Registered::Waiting
             },
             |me, sel| {
                 list.unregister(me);
@@ -216,7 +220,7 @@ impl<S: AsRawFd> Io<S> {
         .map_err(|TimedOut| io::Error::new(timeout_kind, "operation timed out"))
     }
 
-    /// The plain-thread version: the syscall, then `poll(2)` on `WouldBlock`.
+    /// The plain-thread version: the syscall, then `poll(2)` (`WSAPoll`) on `WouldBlock`.
     fn thread_op<R>(
         &self,
         dir: Direction,
@@ -225,12 +229,12 @@ impl<S: AsRawFd> Io<S> {
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> io::Result<R> {
         loop {
-            match op(&self.inner) {
+            match self.src.op(&mut op) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     if self.nonblocking.load(Ordering::Relaxed) {
                         return Err(e);
                     }
-                    if !poll_fd(self.inner.as_raw_fd(), dir, deadline)? {
+                    if !wait_ready(self.src.raw(), dir, deadline)? {
                         return Err(io::Error::new(timeout_kind, "operation timed out"));
                     }
                 }
@@ -241,12 +245,13 @@ impl<S: AsRawFd> Io<S> {
     }
 }
 
-/// Waits in `poll(2)` until `fd` is ready for `dir`; false when `deadline` passed first.
-pub(crate) fn poll_fd(fd: RawFd, dir: Direction, deadline: Option<Instant>) -> io::Result<bool> {
-    let events = match dir {
-        Direction::Read => libc::POLLIN,
-        Direction::Write => libc::POLLOUT,
-    };
+/// Waits until `source` is ready for `dir` (`poll(2)`, `WSAPoll`); false when `deadline` passed
+/// first.
+pub(crate) fn wait_ready(
+    source: RawSource,
+    dir: Direction,
+    deadline: Option<Instant>,
+) -> io::Result<bool> {
     loop {
         let timeout_ms = match deadline {
             None => -1,
@@ -259,22 +264,11 @@ pub(crate) fn poll_fd(fd: RawFd, dir: Direction, deadline: Option<Instant>) -> i
                 i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
             }
         };
-        let mut pfd = libc::pollfd {
-            fd,
-            events,
-            revents: 0,
-        };
-        // SAFETY: `pfd` is a valid, exclusively borrowed pollfd array of length 1.
-        let n = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        if n > 0 {
-            return Ok(true);
+        match sys::poll_one(source, dir == Direction::Write, timeout_ms) {
+            Ok(true) => return Ok(true),
+            Ok(false) => {}
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! Each worker owns a [`Driver`] (its `mio::Poll`) and sleeps in it when it has nothing to run,
 //! so the scheduler stands on this floor (as tokio's schedulers park on their I/O driver). A
 //! source is registered once, edge-triggered, for both directions, with the driver of the worker
-//! whose task first has to wait on it ([`IoRegistration::ensure_registered`]). Its
-//! [`ScheduledIo`] keeps the readiness bits and the wait lists of its readers and writers.
+//! whose task first has to wait on it (`Registered::ensure_registered`, which also says how
+//! Windows differs). Its [`ScheduledIo`] keeps the readiness bits and the wait lists of its
+//! readers and writers.
 //!
 //! # Readiness state
 //! `ScheduledIo::state` packs four bits (`READ`, `WRITE` and the sticky `READ_CLOSED`,
@@ -37,7 +38,6 @@ use crate::wait::WaitList;
 
 pub(crate) use driver::{Driver, DriverHandle};
 pub(crate) use io::Io;
-pub(crate) use registration::IoRegistration;
 
 /// Readiness bit of the read direction.
 const READ: usize = 1;

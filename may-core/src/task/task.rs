@@ -335,7 +335,7 @@ impl Task {
         match unsafe { *self.suspender.get() } {
             Some(suspender) => {
                 let bottom = suspender.stack_bottom();
-                (bottom - crate::sys::page_size(), bottom)
+                (bottom - crate::sys::guard_size(), bottom)
             }
             None => (0, 0),
         }

@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsFd;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -146,7 +145,7 @@ impl UnixDatagram {
 impl From<net::UnixDatagram> for UnixDatagram {
     /// Adopts a std socket (switching it to non-blocking mode).
     fn from(socket: net::UnixDatagram) -> UnixDatagram {
-        force_nonblocking(socket.as_fd());
+        force_nonblocking(&socket);
         UnixDatagram {
             io: Arc::new(Io::new(socket)),
         }

@@ -1,7 +1,6 @@
 //! `UnixListener`: accepting Unix stream connections.
 
 use std::io;
-use std::os::fd::AsFd;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -78,7 +77,7 @@ impl UnixListener {
 impl From<net::UnixListener> for UnixListener {
     /// Adopts a std listener (switching it to non-blocking mode).
     fn from(listener: net::UnixListener) -> UnixListener {
-        force_nonblocking(listener.as_fd());
+        force_nonblocking(&listener);
         UnixListener {
             io: Arc::new(Io::new(listener)),
         }

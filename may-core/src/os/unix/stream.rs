@@ -2,7 +2,6 @@
 
 use std::io;
 use std::net::Shutdown;
-use std::os::fd::AsFd;
 use std::os::unix::net::{self, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
@@ -50,14 +49,14 @@ impl UnixStream {
             return Ok(UnixStream::from_nonblocking(stream));
         }
         let addr = SockAddr::unix(path)?;
-        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking(), None)?;
+        let socket = crate::sys::nonblocking_socket(Domain::UNIX, Type::STREAM, None)?;
         match socket.connect(&addr) {
             Ok(()) => {}
             // A full backlog: the connect did not start; wait until the listener drains it.
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                 return connect_retry(socket, &addr);
             }
-            Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+            Err(e) if crate::sys::connect_in_progress(&e) => {}
             Err(e) => return Err(e),
         }
         let stream: net::UnixStream = socket.into();
@@ -155,7 +154,7 @@ impl UnixStream {
 impl From<net::UnixStream> for UnixStream {
     /// Adopts a std stream (switching it to non-blocking mode).
     fn from(stream: net::UnixStream) -> UnixStream {
-        force_nonblocking(stream.as_fd());
+        force_nonblocking(&stream);
         UnixStream::from_nonblocking(stream)
     }
 }

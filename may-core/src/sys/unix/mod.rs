@@ -35,5 +35,7 @@ impl IsMinusOne for i64 {
     }
 }
 
+pub(crate) mod descriptor;
+pub(crate) mod fault;
 pub(crate) mod memory;
-pub(crate) mod signal;
+pub(crate) mod net;

@@ -102,15 +102,16 @@ impl Stack {
     }
 
     /// The top of the slot (page-aligned, at or above [`base`](Self::base)).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn top(&self) -> usize {
         self.raw.top
     }
 
-    /// The guard page below the stack: `[start, end)`.
+    /// The guard below the stack: `[start, end)` (one page; several on Windows, see
+    /// `sys::guard_size`).
     pub(crate) fn guard(&self) -> (usize, usize) {
         let bottom = self.raw.bottom();
-        (bottom - sys::page_size(), bottom)
+        (bottom - sys::guard_size(), bottom)
     }
 
     /// Bytes mapped for the stack (above the guard).
@@ -188,7 +189,8 @@ fn give_back(stacks: impl IntoIterator<Item = RawStack>) {
 
 // SAFETY: `base` is the top of a usable region of at least `size` bytes (below the top of the
 // slot by a multiple of 64, so aligned to `STACK_ALIGNMENT`), `limit` is the bottom of the guard
-// page right below it; the region is owned by this value until it is released.
+// right below it; the region is owned by this value until it is released. On Windows the TEB
+// fields describe the same region and its guard pages as `sys::carve_stack` laid them out.
 unsafe impl corosensei::stack::Stack for Stack {
     fn base(&self) -> corosensei::stack::StackPointer {
         match NonZeroUsize::new(self.raw.base()) {
@@ -203,6 +205,26 @@ unsafe impl corosensei::stack::Stack for Stack {
             None => unreachable!("a stack's guard is never at address 0"),
         }
     }
+
+    /// The TEB's view of the stack while it runs (see `sys/windows/memory.rs`): the usable
+    /// stack, the reservation's bottom (the hard guard page), and the bytes the overflow
+    /// handler is guaranteed.
+    #[cfg(windows)]
+    fn teb_fields(&self) -> corosensei::stack::StackTebFields {
+        corosensei::stack::StackTebFields {
+            StackBase: self.raw.top,
+            StackLimit: self.raw.bottom(),
+            DeallocationStack: self.guard().0,
+            GuaranteedStackBytes: sys::stack_guarantee(),
+        }
+    }
+
+    /// Ignored: the only change Windows makes while a coroutine runs is growing its stack by a
+    /// page of the soft guard (when the coroutine went just past its size). The next use starts
+    /// from the original limit again, which only makes stack probes start higher; the guard
+    /// pages left still end in an overflow report.
+    #[cfg(windows)]
+    fn update_teb_fields(&mut self, _stack_limit: usize, _guaranteed_stack_bytes: usize) {}
 }
 
 /// The allocator's numbers now.

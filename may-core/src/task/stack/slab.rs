@@ -1,8 +1,8 @@
 //! Slabs: many stacks carved out of one memory mapping, grouped in size classes, plus the pool
 //! of finished stacks that all threads share.
 //!
-//! A slot of a slab is a guard page followed by the usable stack. Slots are carved (their guard
-//! installed) on first use. A slot that comes back beyond the pool's limit is *warm* (its pages
+//! A slot of a slab is a guard (`sys::guard_size`) followed by the usable stack. Slots are
+//! carved (their guard installed, their memory committed on Windows) on first use. A slot that comes back beyond the pool's limit is *warm* (its pages
 //! may still be resident) until a *sweep* gives the pages of warm slots back to the kernel (one
 //! call per run of neighbouring slots) and makes them *cold*; a sweep also unmaps every slab
 //! whose slots are all back (keeping one per size class). A sweep decides under the lock and
@@ -32,10 +32,10 @@ const SWEEP_WARM_SLOTS: usize = 256 * 1024;
 
 struct Slab {
     mapping: Mapping,
-    /// Guard page plus usable stack.
+    /// Guard plus usable stack.
     slot_len: usize,
     slots: u32,
-    /// Slots `0..carved` have their guard page.
+    /// Slots `0..carved` have their guard (and, on Windows, committed memory).
     carved: u32,
     /// Slots handed out (running, cached by a thread or in the shared pool).
     live: u32,
@@ -85,52 +85,32 @@ impl Slab {
             return Ok(None);
         }
         let slot = self.carved;
-        let page = sys::page_size();
-        sys::install_guard(self.slot_addr(slot), page).map_err(guard_error)?;
+        let guard = sys::guard_size();
+        sys::carve_stack(self.slot_addr(slot), guard, self.slot_len - guard)?;
         self.carved += 1;
         Ok(Some(slot))
     }
 
-    /// The address ranges of `slots` (sorted) to give back, one per run of neighbours; the
-    /// guard pages inside a run stay guards.
+    /// The address ranges of `slots` (sorted) to give back, one per run of neighbours where a
+    /// range may span guards (they stay guards), else one per slot.
     fn runs(&self, slots: &[u32]) -> Vec<(usize, usize)> {
-        let page = sys::page_size();
+        let guard = sys::guard_size();
         let mut ranges = Vec::new();
         let mut i = 0;
         while i < slots.len() {
             let first = slots[i];
             let mut last = first;
-            while i + 1 < slots.len() && slots[i + 1] == last + 1 {
+            while sys::RELEASE_SPANS_GUARDS && i + 1 < slots.len() && slots[i + 1] == last + 1 {
                 i += 1;
                 last += 1;
             }
             i += 1;
-            let start = self.slot_addr(first) + page;
+            let start = self.slot_addr(first) + guard;
             let end = self.slot_addr(last) + self.slot_len;
             ranges.push((start, end - start));
         }
         ranges
     }
-}
-
-fn guard_error(err: io::Error) -> io::Error {
-    let max_maps = std::fs::read_to_string("/proc/sys/vm/max_map_count")
-        .ok()
-        .and_then(|s| s.trim().parse::<usize>().ok());
-    let hint = match max_maps {
-        Some(limit) => format!(
-            "with mprotect guard pages (kernels before Linux 6.13, or MAY_STACK_GUARD=mprotect) \
-             each coroutine stack is two memory mappings and vm.max_map_count is {limit} \
-             (about {} live coroutines); raise it with `sysctl vm.max_map_count=N` or use \
-             fewer live coroutines",
-            limit / 2
-        ),
-        None => "the process may have hit its memory-mapping limit".to_string(),
-    };
-    io::Error::new(
-        io::ErrorKind::OutOfMemory,
-        format!("failed to make the guard page of a coroutine stack ({err}): {hint}"),
-    )
 }
 
 /// The stacks of one usable size.
@@ -169,7 +149,7 @@ impl Class {
                 ));
             }
         }
-        let slot_len = RawStack::mapped_len(size) + sys::page_size();
+        let slot_len = RawStack::mapped_len(size) + sys::guard_size();
         let mut slab = Slab::new(slot_len, self.new_slab_slots(slot_len))?;
         let Some(slot) = slab.take_slot()? else {
             unreachable!("a new slab has a free slot");

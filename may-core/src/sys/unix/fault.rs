@@ -128,9 +128,7 @@ pub(crate) fn ensure_alt_stack() -> io::Result<()> {
     let size = (libc::SIGSTKSZ).max(64 * 1024);
     let page = super::memory::page_size();
     // The thread lives as long as the process (workers never exit), so the stack is leaked.
-    let mapping = super::memory::Mapping::new(size + page)?;
-    let base = mapping.addr();
-    std::mem::forget(mapping);
+    let base = super::memory::map(size + page)?;
     super::memory::install_guard(base, page)?;
     let stack = libc::stack_t {
         ss_sp: (base + page) as *mut libc::c_void,
