@@ -146,7 +146,10 @@ fn dump_names_what_each_coroutine_waits_on() {
     expect("sleep", |on| *on == WaitReason::Sleep);
     expect("park", |on| *on == WaitReason::Park);
     expect("blocker", |on| *on == WaitReason::Blocker);
-    expect("socket", |on| matches!(on, WaitReason::Readable { .. }));
+    let socket = expect("socket", |on| matches!(on, WaitReason::Readable { .. }));
+    // The socket's addresses: connected to the test's listener.
+    assert_eq!(socket.peer_addr, Some(addr));
+    assert!(socket.local_addr.is_some_and(|a| a.ip() == addr.ip()));
     expect("join", |on| matches!(on, WaitReason::Join { .. }));
     expect("select", |on| *on == WaitReason::Select { operations: 3 });
 
