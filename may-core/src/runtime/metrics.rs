@@ -1,7 +1,10 @@
 //! The runtime's counters: cheap to read (per-worker counters, written by their worker with
 //! plain stores and summed here), safe to read from any thread at any time.
 
+use std::collections::BTreeMap;
+
 use crate::scheduler::WorkerStats;
+use crate::task::{kind_name, KINDS};
 
 /// A snapshot of the runtime's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,6 +27,13 @@ pub struct Metrics {
     pub per_worker: Vec<WorkerMetrics>,
     /// The coroutine stacks.
     pub stacks: StackMetrics,
+    /// Coroutines parked, by kind of wait ([`WaitReason::kind_name`]: `"channel_recv"`,
+    /// `"mutex"`, `"readable"`, ...; every kind is listed, zeros included), as of each one's
+    /// last switch: a coroutine woken and not run yet still counts. Empty before the runtime
+    /// starts.
+    ///
+    /// [`WaitReason::kind_name`]: crate::runtime::WaitReason::kind_name
+    pub parked: BTreeMap<&'static str, usize>,
 }
 
 /// One worker's numbers.
@@ -85,10 +95,14 @@ pub fn metrics() -> Metrics {
         return Metrics::default();
     };
     let (spawned, finished) = rt.counts();
-    let per_worker: Vec<WorkerMetrics> = rt.worker_stats().iter().map(worker_metrics).collect();
+    let stats = rt.worker_stats();
+    let per_worker: Vec<WorkerMetrics> = stats.iter().map(worker_metrics).collect();
     let started = per_worker.iter().map(|w| w.live).sum();
     let alive = spawned.saturating_sub(finished);
     let stacks = crate::task::stack::stats();
+    let parked = (1..KINDS)
+        .map(|k| (kind_name(k), stats.iter().map(|s| s.parked[k]).sum()))
+        .collect();
     Metrics {
         workers: rt.workers(),
         spawned,
@@ -105,6 +119,7 @@ pub fn metrics() -> Metrics {
             free_unswept: stacks.free_warm,
             free_swept: stacks.free_cold,
         },
+        parked,
     }
 }
 

@@ -22,7 +22,7 @@ mod task;
 mod waiter;
 
 pub use activity::WaitReason;
-pub(crate) use activity::{tick_clock, Doing};
+pub(crate) use activity::{kind_name, tick_clock, Doing, KINDS};
 pub(crate) use cancel::{cancel_point, cancel_unwind, is_cancel_pending, Cancelled};
 pub(crate) use current::{current, in_task, with_current};
 
