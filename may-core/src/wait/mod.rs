@@ -16,6 +16,11 @@
 //! 5. unwinds a cancelled task (after step 4, so that nothing it registered stays behind),
 //!    returns [`TimedOut`], or goes round again (a spurious wake-up, or a peer that released
 //!    something for it to try again).
+//!
+//! A selection with `Operation` proves only that a notifier popped this registration. When the
+//! notifier decided to notify from state that the owner can consume on its own (a token, a
+//! counter reaching zero), it may have decided for an earlier wait whose re-check already took
+//! that state and returned; `finish` then judges by the state, not by the selection.
 
 mod list;
 
