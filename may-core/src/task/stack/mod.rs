@@ -102,7 +102,7 @@ impl Stack {
     }
 
     /// The top of the slot (page-aligned, at or above [`base`](Self::base)).
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn top(&self) -> usize {
         self.raw.top
     }
