@@ -120,6 +120,9 @@ pub(crate) struct Task {
     spare_ref: UnsafeCell<Option<Arc<Task>>>,
     /// Waiters of the task's completion (its `JoinHandle`, a scope).
     pub(crate) joiners: Joiners,
+    /// The test-only cancellation injection (see `injection.rs`).
+    #[cfg(feature = "__cancel_injection")]
+    pub(super) injection: super::injection::Injection,
 }
 
 // SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`)
@@ -170,6 +173,8 @@ impl Task {
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
             joiners: Joiners::default(),
+            #[cfg(feature = "__cancel_injection")]
+            injection: Default::default(),
         })
     }
 
