@@ -3,10 +3,12 @@
 //! Every backend provides the same items: the page size, the memory mappings coroutine stacks
 //! are carved from (reserve, guard pages, releasing pages), and the fault handler that turns a
 //! guard-page hit into a clear stack-overflow report. Everything above this module is portable;
-//! raw OS calls live only here (like mio's `sys/`).
+//! raw OS calls live only here (like mio's `sys/`). `valgrind` holds the client requests that
+//! tell valgrind about the stacks (per architecture, not per OS).
 
 #[cfg(unix)]
 mod unix;
+pub(crate) mod valgrind;
 #[cfg(unix)]
 use unix as imp;
 
