@@ -11,10 +11,12 @@
 //! - signals that ask for a dump ([`notify_on`]): Unix only.
 //!
 //! Everything above this module is portable; raw OS calls live only here (like mio's `sys/`).
-//! Unix (`unix/`) serves Linux and macOS; Windows (`windows/`) is its own backend.
+//! Unix (`unix/`) serves Linux and macOS; Windows (`windows/`) is its own backend. `valgrind`
+//! holds the client requests that tell valgrind about the stacks (per architecture, not per OS).
 
 #[cfg(unix)]
 mod unix;
+pub(crate) mod valgrind;
 #[cfg(unix)]
 use unix as imp;
 

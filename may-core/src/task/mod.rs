@@ -11,6 +11,7 @@ mod activity;
 mod cancel;
 pub(crate) mod context;
 mod current;
+pub(crate) mod injection;
 mod joiners;
 pub(crate) mod overflow;
 mod park_token;
@@ -31,6 +32,7 @@ pub(crate) use current::{current, in_task, with_current};
 pub(crate) fn yield_current() -> bool {
     with_current(|task| match task {
         Some(task) => {
+            injection::point(task, injection::Point::Check);
             if task.cancel_pending() {
                 cancel_unwind(task);
             }

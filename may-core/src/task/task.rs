@@ -126,6 +126,9 @@ pub(crate) struct Task {
     /// Accessed only by the task's owner (like `run`).
     #[cfg(feature = "tracing")]
     span: UnsafeCell<Option<tracing::Span>>,
+    /// The test-only cancellation injection (see `injection.rs`).
+    #[cfg(feature = "__cancel_injection")]
+    pub(super) injection: super::injection::Injection,
 }
 
 // SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
@@ -195,6 +198,8 @@ impl Task {
             joiners: Joiners::default(),
             #[cfg(feature = "tracing")]
             span: UnsafeCell::new(Some(span)),
+            #[cfg(feature = "__cancel_injection")]
+            injection: Default::default(),
         })
     }
 
