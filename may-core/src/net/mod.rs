@@ -27,10 +27,12 @@
 //! ```
 
 pub(crate) mod addr;
+mod backoff;
 mod listener;
 mod tcp;
 mod udp;
 
+pub(crate) use backoff::AcceptBackoff;
 pub use listener::{Incoming, TcpListener};
 pub use tcp::TcpStream;
 pub use udp::UdpSocket;
