@@ -146,7 +146,10 @@ fn dump_names_what_each_coroutine_waits_on() {
     expect("sleep", |on| *on == WaitReason::Sleep);
     expect("park", |on| *on == WaitReason::Park);
     expect("blocker", |on| *on == WaitReason::Blocker);
-    expect("socket", |on| matches!(on, WaitReason::Readable { .. }));
+    let socket = expect("socket", |on| matches!(on, WaitReason::Readable { .. }));
+    // The socket's addresses: connected to the test's listener.
+    assert_eq!(socket.peer_addr, Some(addr));
+    assert!(socket.local_addr.is_some_and(|a| a.ip() == addr.ip()));
     expect("join", |on| matches!(on, WaitReason::Join { .. }));
     expect("select", |on| *on == WaitReason::Select { operations: 3 });
 
@@ -244,4 +247,48 @@ fn a_thousand_parked_coroutines_group_together() {
         by_id.values().all(|c| c.name.as_deref() != Some("grouped")),
         "finished coroutines left the dump"
     );
+}
+
+/// `metrics().parked` counts coroutines by the kind of their wait, up and down exactly.
+#[test]
+fn metrics_count_parked_coroutines_by_kind() {
+    // Futures: a kind no other test of this file waits on.
+    let parked_on_futures = || runtime::metrics().parked["future"];
+    let until = |want: usize| {
+        let start = Instant::now();
+        while parked_on_futures() != want {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "parked on futures: {} (want {want})",
+                parked_on_futures()
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    until(0);
+    let handles: Vec<_> = (0..100)
+        .map(|_| coroutine::spawn(|| may::future::block_on(std::future::pending::<()>())))
+        .collect();
+    until(100);
+    let metrics = runtime::metrics();
+    assert!(metrics.parked.len() >= 19, "every kind is listed");
+    assert!(metrics.parked.values().sum::<usize>() >= 100);
+    assert_eq!(WaitReason::Future.kind_name(), "future");
+    for h in &handles[..40] {
+        h.coroutine().cancel();
+    }
+    for h in handles.iter().take(40) {
+        h.wait();
+    }
+    until(60);
+    for h in &handles[40..] {
+        h.coroutine().cancel();
+    }
+    let cancelled = handles
+        .into_iter()
+        .filter_map(|h| h.join().err())
+        .filter(|e| e.is_cancelled())
+        .count();
+    assert_eq!(cancelled, 100);
+    until(0);
 }

@@ -1,5 +1,6 @@
 //! Release-mode stress test (run by .ci/run with `cargo test --release --test
-//! stress_cancel_select`); smaller counts in debug builds.
+//! stress_cancel_select`); smaller counts in debug builds. `MAY_STRESS_ROUNDS` sets the number
+//! of rounds (`.ci/run`'s valgrind job runs two: under valgrind a round takes 17 s).
 //!
 //! A storm of cancellations against coroutines blocked in a `select!` with a channel branch and
 //! a general branch: every message sent is received by a branch body or left in the channel,
@@ -30,7 +31,10 @@ fn next(state: &mut u64) -> u64 {
 
 #[test]
 fn cancellation_storm_loses_no_message() {
-    let rounds = scaled(20, 2);
+    let rounds = std::env::var("MAY_STRESS_ROUNDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(scaled(20, 2));
     let consumers = scaled(10_000, 500);
     let messages = scaled(100_000, 5_000) as u64;
     for round in 0..rounds {

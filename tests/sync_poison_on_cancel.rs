@@ -65,3 +65,43 @@ fn a_cancelled_writer_poisons_the_rwlock_a_cancelled_reader_does_not() {
     let data = lock.read().unwrap_or_else(PoisonError::into_inner).clone();
     assert_eq!(data, [1, 2]);
 }
+
+/// The guard given to `Condvar::wait` no longer counts as held: whether the cancellation comes
+/// while the waiter is parked or was already pending when it called `wait` (it then unwinds
+/// from `wait` before parking), the mutex is released without poisoning. Found by the
+/// cancellation-injection harness (tests/cancel_inject_sync.rs): the second case poisoned.
+#[test]
+fn a_cancelled_condvar_waiter_never_poisons_the_mutex() {
+    use may::sync::Condvar;
+    for cancel_before_wait in [false, true] {
+        let state = std::sync::Arc::new((Mutex::new(0u32), Condvar::new()));
+        let (ready_tx, ready_rx) = mpmc::bounded::<()>(0);
+        let waiter = {
+            let state = state.clone();
+            coroutine::spawn(move || {
+                let (lock, cond) = &*state;
+                let mut guard = lock.lock().unwrap();
+                *guard += 1;
+                if cancel_before_wait {
+                    coroutine::current().cancel();
+                } else {
+                    ready_tx.send(()).unwrap();
+                }
+                let _guard = cond.wait(guard);
+                unreachable!("cancelled in wait");
+            })
+        };
+        if !cancel_before_wait {
+            ready_rx.recv().unwrap();
+            // It parks in `wait` once it has released the lock.
+            drop(state.0.lock().unwrap());
+            waiter.coroutine().cancel();
+        }
+        assert!(waiter.join().unwrap_err().is_cancelled());
+        assert!(
+            !state.0.is_poisoned(),
+            "cancel before wait: {cancel_before_wait}"
+        );
+        assert_eq!(*state.0.lock().unwrap(), 1);
+    }
+}

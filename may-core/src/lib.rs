@@ -35,4 +35,14 @@ pub use runtime::{config, Config, ConfigError};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::macro_support::test_with_workers;
+
+    /// Test-only, unstable cancellation injection (cargo feature `__cancel_injection`): makes
+    /// the running coroutine see a cancellation at its k-th blocking point. See
+    /// docs/architecture.md, "Cancellation injection".
+    #[cfg(feature = "__cancel_injection")]
+    pub mod cancel_injection {
+        pub use crate::task::injection::{
+            blocking_points_passed, cancel_at_blocking_point, injected, Delivered, Delivery,
+        };
+    }
 }

@@ -1,6 +1,9 @@
 //! Shared by the `cancel_*` test files: a coroutine that blocks in one call while holding a
-//! drop counter, and the checks of issue 5's cancellation contract on it.
+//! drop counter, and the checks of issue 5's cancellation contract on it; and the
+//! cancellation-injection harness of issue 12 (`injection.rs`).
 #![allow(dead_code)] // each test file uses a different subset
+
+pub mod injection;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;

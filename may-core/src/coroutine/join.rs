@@ -18,7 +18,7 @@ pub(crate) trait Outcome<T>: Send + Sync {
 }
 
 /// Waits until the task has finished (from a coroutine or a thread). A cancelled waiter
-/// unwinds (with [`OnCancel::Unwind`]); with [`OnCancel::Defer`] it returns `false` early when a
+/// unwinds (with [`OnCancel::Unwind`]); with [`OnCancel::Watch`] it returns `false` early when a
 /// cancellation of the waiting coroutine is pending or arrives, so that the caller can pass it
 /// on (cancel what it waits for) and wait again, and the cancellation stays pending.
 // Inlined into `join`: one frame less to return through after the switch (see `wait::wait`).
@@ -27,7 +27,7 @@ pub(crate) fn wait_done(task: &Task, on_cancel: OnCancel) -> bool {
     if task.is_done() {
         return true;
     }
-    let watch_cancel = on_cancel == OnCancel::Defer;
+    let watch_cancel = on_cancel == OnCancel::Watch;
     let reason = if watch_cancel {
         WaitReason::Scope
     } else {
@@ -81,7 +81,7 @@ pub(crate) enum PendingCancel {
 /// a pending one returns `false` or is ignored, as `pending_cancel` says.
 pub(crate) fn wait_done_deferring_cancel(task: &Task, pending_cancel: PendingCancel) -> bool {
     if pending_cancel == PendingCancel::Return {
-        return wait_done(task, OnCancel::Defer);
+        return wait_done(task, OnCancel::Watch);
     }
     while !task.is_done() {
         wait_done_ignoring_cancel(task);

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 pub use crate::task::WaitReason;
@@ -45,6 +46,11 @@ pub struct CoroutineInfo {
     pub worker: usize,
     /// Its stack size in bytes.
     pub stack_size: usize,
+    /// For a wait on a socket (readable, writable): the socket's local address, if it is an IP
+    /// socket still open when the dump looked.
+    pub local_addr: Option<SocketAddr>,
+    /// For a wait on a connected socket: its peer's address (as `local_addr`).
+    pub peer_addr: Option<SocketAddr>,
 }
 
 impl CoroutineInfo {
@@ -60,6 +66,20 @@ impl CoroutineInfo {
             state,
             worker,
             stack_size: task.stack_size,
+            local_addr: None,
+            peer_addr: None,
+        }
+    }
+
+    /// Looks up the addresses of the socket it waits on, if any (a system call or two, made
+    /// outside the registries' locks).
+    fn add_socket_addresses(&mut self) {
+        if let CoroutineState::Waiting {
+            on: WaitReason::Readable { fd } | WaitReason::Writable { fd },
+            ..
+        } = self.state
+        {
+            (self.local_addr, self.peer_addr) = crate::sys::socket_addresses(fd);
         }
     }
 }
@@ -92,6 +112,9 @@ pub fn dump() -> Vec<CoroutineInfo> {
     let mut infos = Vec::new();
     rt.for_each_task(|worker, task| infos.push(CoroutineInfo::of(worker, task)));
     infos
+        .iter_mut()
+        .for_each(CoroutineInfo::add_socket_addresses);
+    infos
 }
 
 /// Lines listed per group before "... and N more".
@@ -103,7 +126,7 @@ const LISTED_PER_GROUP: usize = 10;
 pub fn format_dump(infos: &[CoroutineInfo]) -> String {
     let mut groups: BTreeMap<String, Vec<(&CoroutineInfo, Option<String>)>> = BTreeMap::new();
     for info in infos {
-        let (key, detail) = group_of(&info.state);
+        let (key, detail) = group_of(info);
         groups.entry(key).or_default().push((info, detail));
     }
     let mut groups: Vec<_> = groups.into_iter().collect();
@@ -141,8 +164,18 @@ pub fn format_dump(infos: &[CoroutineInfo]) -> String {
 }
 
 /// The group a coroutine is listed in, and what its line adds.
-fn group_of(state: &CoroutineState) -> (String, Option<String>) {
-    match *state {
+fn group_of(info: &CoroutineInfo) -> (String, Option<String>) {
+    let socket = |fd: u64| {
+        let mut detail = format!("fd {fd}");
+        if let Some(local) = info.local_addr {
+            let _ = write!(detail, ", local {local}");
+        }
+        if let Some(peer) = info.peer_addr {
+            let _ = write!(detail, ", peer {peer}");
+        }
+        detail
+    };
+    match info.state {
         CoroutineState::Running => ("running".to_string(), None),
         CoroutineState::Ready => ("ready to run".to_string(), None),
         CoroutineState::Waiting {
@@ -150,14 +183,14 @@ fn group_of(state: &CoroutineState) -> (String, Option<String>) {
             ..
         } => (
             "waiting for a socket or descriptor to become readable".to_string(),
-            Some(format!("fd {fd}")),
+            Some(socket(fd)),
         ),
         CoroutineState::Waiting {
             on: WaitReason::Writable { fd },
             ..
         } => (
             "waiting for a socket or descriptor to become writable".to_string(),
-            Some(format!("fd {fd}")),
+            Some(socket(fd)),
         ),
         CoroutineState::Waiting { on, .. } => (format!("waiting on {on}"), None),
     }
@@ -197,6 +230,8 @@ mod tests {
             state,
             worker: (id % 2) as usize,
             stack_size: 64 * 1024,
+            local_addr: None,
+            peer_addr: None,
         }
     }
 
@@ -217,11 +252,14 @@ mod tests {
             Some("a"),
             waiting(WaitReason::Readable { fd: 7 }, 5),
         ));
-        infos.push(info(
+        let mut b = info(
             21,
             Some("b"),
             waiting(WaitReason::Readable { fd: 9 }, 2_500),
-        ));
+        );
+        b.local_addr = Some(([127, 0, 0, 1], 8080).into());
+        b.peer_addr = Some(([127, 0, 0, 1], 50000).into());
+        infos.push(b);
         infos.push(info(22, Some("main"), CoroutineState::Running));
         let text = format_dump(&infos);
         let lines: Vec<&str> = text.lines().collect();
@@ -233,7 +271,7 @@ mod tests {
         let at = lines.iter().position(|l| *l == readable).unwrap();
         assert_eq!(
             lines[at + 1],
-            "  #21 \"b\" (fd 9) on worker 1, for 2.5 s (64 KiB stack)"
+            "  #21 \"b\" (fd 9, local 127.0.0.1:8080, peer 127.0.0.1:50000) on worker 1, for 2.5 s (64 KiB stack)"
         );
         assert_eq!(
             lines[at + 2],

@@ -1,9 +1,11 @@
 //! The runtime's counters: cheap to read (per-worker counters, written by their worker with
 //! plain stores and summed here), safe to read from any thread at any time.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::scheduler::WorkerStats;
+use crate::task::{kind_name, KINDS};
 
 /// Jobs handed to the blocking pool since the process started.
 static BLOCKING_JOBS: AtomicUsize = AtomicUsize::new(0);
@@ -38,6 +40,13 @@ pub struct Metrics {
     /// name lookups of `connect`, `bind` and `send_to` made from coroutines (a literal address
     /// needs none). Counted even before the runtime starts.
     pub blocking_jobs: usize,
+    /// Coroutines parked, by kind of wait ([`WaitReason::kind_name`]: `"channel_recv"`,
+    /// `"mutex"`, `"readable"`, ...; every kind is listed, zeros included), as of each one's
+    /// last switch: a coroutine woken and not run yet still counts. Empty before the runtime
+    /// starts.
+    ///
+    /// [`WaitReason::kind_name`]: crate::runtime::WaitReason::kind_name
+    pub parked: BTreeMap<&'static str, usize>,
 }
 
 /// One worker's numbers.
@@ -104,10 +113,14 @@ pub fn metrics() -> Metrics {
         };
     };
     let (spawned, finished) = rt.counts();
-    let per_worker: Vec<WorkerMetrics> = rt.worker_stats().iter().map(worker_metrics).collect();
+    let stats = rt.worker_stats();
+    let per_worker: Vec<WorkerMetrics> = stats.iter().map(worker_metrics).collect();
     let started = per_worker.iter().map(|w| w.live).sum();
     let alive = spawned.saturating_sub(finished);
     let stacks = crate::task::stack::stats();
+    let parked = (1..KINDS)
+        .map(|k| (kind_name(k), stats.iter().map(|s| s.parked[k]).sum()))
+        .collect();
     Metrics {
         workers: rt.workers(),
         spawned,
@@ -125,6 +138,7 @@ pub fn metrics() -> Metrics {
             free_swept: stacks.free_cold,
         },
         blocking_jobs,
+        parked,
     }
 }
 

@@ -7,10 +7,12 @@
 
 mod config;
 mod dump;
+mod dump_signal;
 mod metrics;
 
 pub use config::{config, Config, ConfigError};
 pub use dump::{dump, format_dump, print_dump, CoroutineInfo, CoroutineState, WaitReason};
+pub use dump_signal::dump_on_signal;
 pub(crate) use metrics::count_blocking_job;
 pub use metrics::{metrics, Metrics, StackMetrics, WorkerMetrics};
 
@@ -21,6 +23,7 @@ pub(crate) fn scheduler() -> &'static scheduler::Runtime {
     scheduler::start(|| {
         let workers = config().freeze();
         config().apply_pool_capacity();
+        dump_signal::from_env();
         Params { workers }
     })
 }

@@ -21,7 +21,7 @@ use crossbeam_queue::SegQueue;
 use crossbeam_utils::CachePadded;
 
 use crate::reactor::{Driver, DriverHandle};
-use crate::task::{Schedule, Task};
+use crate::task::{Schedule, Task, KINDS};
 use registry::Registry;
 
 /// What other threads may touch of a worker.
@@ -63,6 +63,9 @@ pub(crate) struct Counters {
     pub(crate) timers_fired: AtomicUsize,
     /// Timers armed, as of the start of the worker's last round.
     pub(crate) timers_armed: AtomicUsize,
+    /// This worker's coroutines parked (or woken and not run yet), by kind code of their wait
+    /// (`task::activity`), as of their last switch.
+    pub(crate) parked: [AtomicUsize; KINDS],
 }
 
 impl Counters {
@@ -87,6 +90,7 @@ pub(crate) struct WorkerStats {
     pub(crate) remote_wakes: usize,
     pub(crate) timers_fired: usize,
     pub(crate) timers_armed: usize,
+    pub(crate) parked: [usize; KINDS],
 }
 
 /// How many workers to start.
@@ -277,6 +281,7 @@ impl Runtime {
                     remote_wakes: c.remote_wakes.load(Ordering::Relaxed),
                     timers_fired: c.timers_fired.load(Ordering::Relaxed),
                     timers_armed: c.timers_armed.load(Ordering::Relaxed),
+                    parked: std::array::from_fn(|k| c.parked[k].load(Ordering::Relaxed)),
                 }
             })
             .collect()

@@ -210,13 +210,30 @@ impl WorkerLocal {
             Counters::add(&shared.counters.live, 1);
             shared.registry.insert(&task);
         }
-        let finished = task.run(|task| {
+        let parked = &shared.counters.parked;
+        let ran = task.run(|task, resumed_from| {
+            if let Some(kind) = resumed_from {
+                Counters::add(&parked[kind], -1);
+            }
             shared.registry.remove(task);
             Counters::add(&shared.counters.finished, 1);
             Counters::add(&shared.counters.live, -1);
         });
-        if let Ran::Finished(task) = finished {
-            drop(task);
+        match ran {
+            Ran::Suspended {
+                parked: now,
+                resumed_from: before,
+            } => {
+                if now != before {
+                    if let Some(kind) = before {
+                        Counters::add(&parked[kind], -1);
+                    }
+                    if let Some(kind) = now {
+                        Counters::add(&parked[kind], 1);
+                    }
+                }
+            }
+            Ran::Finished(task) => drop(task),
         }
     }
 

@@ -116,10 +116,11 @@ impl Blocker {
                     // The token stays available for a later park; the wait unwinds.
                     return None;
                 }
-                // Consume the token even after a timeout: an unpark racing with the deadline
-                // counts.
-                let token = inner.token.swap(false, Ordering::AcqRel);
-                (token || matches!(sel, Selected::Operation(_))).then_some(())
+                // Only the token says an unpark is ours: a selection without it is stale, from
+                // an unpark whose token an earlier park already took in its re-check (its
+                // notifier found this later registration), so the wait goes round. Consume the
+                // token even after a timeout: an unpark racing with the deadline counts.
+                inner.token.swap(false, Ordering::AcqRel).then_some(())
             },
         );
         parked.map_err(|_| ParkError::Timeout)

@@ -85,6 +85,8 @@ impl Condvar {
     ) -> (LockResult<MutexGuard<'a, T>>, bool) {
         let mutex = guard.lock;
         self.verify(mutex);
+        let mut guard = guard;
+        guard.hand_over();
         let mut held = Some(guard);
         let waited = wait::wait(
             WaitReason::Condvar,

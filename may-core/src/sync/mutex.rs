@@ -215,9 +215,11 @@ impl Poison {
         self.failed.store(false, Ordering::Relaxed);
     }
 
-    /// Called when a guard is dropped; `panicking_at_lock` was sampled when it was created.
-    pub(crate) fn done(&self, panicking_at_lock: bool) {
-        if !panicking_at_lock && std::thread::panicking() {
+    /// Called when a guard is dropped: poisons if a panic unwinds through it, unless
+    /// `no_poison` (a panic was already unwinding when the guard was made, sampled then; or the
+    /// guard was handed over, see `MutexGuard::hand_over`).
+    pub(crate) fn done(&self, no_poison: bool) {
+        if !no_poison && std::thread::panicking() {
             self.failed.store(true, Ordering::Relaxed);
         }
     }
@@ -277,12 +279,23 @@ unsafe impl<T: ?Sized + Send> Sync for Mutex<T> {}
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(crate) lock: &'a Mutex<T>,
-    panicking: bool,
+    /// Dropping the guard never poisons the mutex: a panic was already unwinding when it was
+    /// made (std's rule), or it was handed to a condvar wait (see [`MutexGuard::hand_over`]).
+    no_poison: bool,
     _not_send: PhantomData<*const ()>,
 }
 
 // SAFETY: sharing a guard only shares `&T`.
 unsafe impl<T: ?Sized + Sync> Sync for MutexGuard<'_, T> {}
+
+impl<T: ?Sized> MutexGuard<'_, T> {
+    /// The guard was given to a condvar wait, which releases the lock: its owner left the data
+    /// at a consistent point, so the release never poisons, even when a cancellation that was
+    /// pending when the wait began unwinds through it before the wait can release it.
+    pub(crate) fn hand_over(&mut self) {
+        self.no_poison = true;
+    }
+}
 
 impl<T> Mutex<T> {
     /// Creates an unlocked mutex holding `value`.
@@ -310,7 +323,7 @@ impl<T: ?Sized> Mutex<T> {
     fn guard(&self) -> MutexGuard<'_, T> {
         MutexGuard {
             lock: self,
-            panicking: std::thread::panicking(),
+            no_poison: std::thread::panicking(),
             _not_send: PhantomData,
         }
     }
@@ -400,7 +413,7 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        self.lock.poison.done(self.panicking);
+        self.lock.poison.done(self.no_poison);
         self.lock.raw.unlock();
     }
 }

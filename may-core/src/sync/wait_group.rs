@@ -8,7 +8,7 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use crate::loom::lazy::AtomicIsize;
+use crate::loom::lazy::{AtomicIsize, AtomicUsize};
 use crate::task::WaitReason;
 use crate::wait::{self, OnCancel, Registered, Selected, WaitList};
 
@@ -37,6 +37,10 @@ const ZERO: usize = 0;
 /// ```
 pub struct WaitGroup {
     count: AtomicIsize,
+    /// How many times the counter reached zero: a waiter woken by a stale notification (from a
+    /// zero reached before its wait began, whose notifier found its new registration) sees
+    /// that this did not move and waits on.
+    zeros: AtomicUsize,
     waiters: WaitList,
 }
 
@@ -45,6 +49,7 @@ impl WaitGroup {
     pub const fn new() -> WaitGroup {
         WaitGroup {
             count: AtomicIsize::new(0),
+            zeros: AtomicUsize::new(0),
             waiters: WaitList::new(),
         }
     }
@@ -60,6 +65,7 @@ impl WaitGroup {
         let now = prev.checked_add(delta);
         match now {
             Some(0) => {
+                self.zeros.fetch_add(1, Ordering::SeqCst);
                 self.waiters.notify_all();
             }
             Some(n) if n > 0 => {}
@@ -95,6 +101,7 @@ impl WaitGroup {
 
     /// Blocks until the counter is zero or `deadline` has passed; true if it reached zero.
     pub fn wait_deadline(&self, deadline: Option<Instant>) -> bool {
+        let zeros = self.zeros.load(Ordering::SeqCst);
         if self.count.load(Ordering::SeqCst) == 0 {
             return true;
         }
@@ -104,7 +111,9 @@ impl WaitGroup {
             OnCancel::Unwind,
             |me| {
                 self.waiters.register(me.registration(), ZERO);
-                if self.count.load(Ordering::SeqCst) == 0 {
+                if self.count.load(Ordering::SeqCst) == 0
+                    || self.zeros.load(Ordering::SeqCst) != zeros
+                {
                     self.waiters.unregister(me);
                     return Registered::Done(());
                 }
@@ -114,11 +123,15 @@ impl WaitGroup {
                 // `notify_all` skips a waiter that already won its own slot (cancelled); the
                 // other waiters are woken independently, so nothing needs passing on.
                 self.waiters.unregister(me);
-                // Woken at zero; the group may already be in use again, as in Go.
-                matches!(sel, Selected::Operation(_)).then_some(())
+                // Woken at a zero reached since the wait began; the group may already be in
+                // use again, as in Go.
+                let zero_since = self.zeros.load(Ordering::SeqCst) != zeros;
+                (matches!(sel, Selected::Operation(_)) && zero_since).then_some(())
             },
         );
-        reached.is_ok() || self.count.load(Ordering::SeqCst) == 0
+        reached.is_ok()
+            || self.count.load(Ordering::SeqCst) == 0
+            || self.zeros.load(Ordering::SeqCst) != zeros
     }
 }
 
@@ -156,6 +169,7 @@ mod loom_tests {
         loom::model(|| {
             let wg = Arc::new(WaitGroup::new());
             wg.count.init();
+            wg.zeros.init();
             wg.waiters.loom_init();
             let results: Arc<[UnsafeCell<usize>; 2]> =
                 Arc::new([UnsafeCell::new(0), UnsafeCell::new(0)]);
@@ -190,6 +204,7 @@ mod loom_tests {
         loom::model(|| {
             let wg = Arc::new(WaitGroup::new());
             wg.count.init();
+            wg.zeros.init();
             wg.waiters.loom_init();
             wg.add(1);
             let waiter = {

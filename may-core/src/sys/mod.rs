@@ -7,13 +7,16 @@
 //! - the fault handler that turns a guard-page hit into a clear stack-overflow report;
 //! - sockets: raw handles, non-blocking creation, listener options, waiting on one socket from a
 //!   plain thread, and what the reactor needs of an I/O source ([`Source`]);
-//! - [`Descriptor`], what `CoIo` wraps: any file descriptor on Unix, any socket on Windows.
+//! - [`Descriptor`], what `CoIo` wraps: any file descriptor on Unix, any socket on Windows;
+//! - signals that ask for a dump ([`notify_on`]): Unix only.
 //!
 //! Everything above this module is portable; raw OS calls live only here (like mio's `sys/`).
-//! Unix (`unix/`) serves Linux and macOS; Windows (`windows/`) is its own backend.
+//! Unix (`unix/`) serves Linux and macOS; Windows (`windows/`) is its own backend. `valgrind`
+//! holds the client requests that tell valgrind about the stacks (per architecture, not per OS).
 
 #[cfg(unix)]
 mod unix;
+pub(crate) mod valgrind;
 #[cfg(unix)]
 use unix as imp;
 
@@ -36,8 +39,9 @@ pub(crate) use imp::memory::{
 };
 pub(crate) use imp::net::{
     connect_in_progress, nonblocking_socket, out_of_resources, poll_one, set_listener_options,
-    source_number, RawSource, Source,
+    socket_addresses, source_number, RawSource, Source,
 };
+pub(crate) use imp::signal::{notify_on, signal_named};
 
 /// Memory that coroutine stacks are carved from ([`carve_stack`]): a mapping that costs nothing
 /// until touched on Unix, a reservation of address space on Windows. Unmapped when dropped.

@@ -63,7 +63,46 @@ pub enum WaitReason {
     Future,
 }
 
+/// Kinds of wait, with their codes as the index (0 is unused): see [`WaitReason::kind_name`].
+const KIND_NAMES: [&str; KINDS] = [
+    "",
+    "channel_recv",
+    "channel_send",
+    "select",
+    "mutex",
+    "rwlock_read",
+    "rwlock_write",
+    "condvar",
+    "semaphore",
+    "barrier",
+    "wait_group",
+    "blocker",
+    "join",
+    "scope",
+    "sleep",
+    "park",
+    "readable",
+    "writable",
+    "blocking_pool",
+    "future",
+];
+
+/// How many kind codes there are (codes are `1..KINDS`).
+pub(crate) const KINDS: usize = 20;
+
+/// The name of kind `code` (see [`WaitReason::kind_name`]).
+pub(crate) fn kind_name(code: usize) -> &'static str {
+    KIND_NAMES.get(code).copied().unwrap_or("")
+}
+
 impl WaitReason {
+    /// A short, stable name of the kind of wait, without its details (`"channel_recv"`,
+    /// `"mutex"`, `"readable"`, `"join"`, ...): the keys of `Metrics::parked`, fit for a
+    /// metrics label.
+    pub fn kind_name(&self) -> &'static str {
+        kind_name(self.encode().0 as usize)
+    }
+
     fn encode(self) -> (u64, u64) {
         match self {
             WaitReason::ChannelRecv => (1, 0),
@@ -165,10 +204,21 @@ pub(crate) struct Activity {
 }
 
 impl Activity {
-    /// The task runs (called by its worker as it resumes it).
+    /// The task runs (called by its worker as it resumes it). Returns the kind code of the
+    /// wait it comes back from, if it was parked.
     #[inline]
-    pub(crate) fn running(&self) {
+    pub(crate) fn running(&self) -> Option<usize> {
+        let kind = self.waiting_kind();
         self.word.store(RUNNING, Ordering::Relaxed);
+        kind
+    }
+
+    /// The kind code of the wait the task is parked in, if it is (read by its worker between
+    /// resumes; only the task and that worker write the word, so this is exact there).
+    #[inline]
+    pub(crate) fn waiting_kind(&self) -> Option<usize> {
+        let word = self.word.load(Ordering::Relaxed);
+        (word & 3 == WAITING).then_some(((word >> 2) & 63) as usize)
     }
 
     /// The task is queued to run again (it yielded).

@@ -33,7 +33,7 @@ impl Task {
     }
 
     /// Requests cancellation; returns false if the task is already unwinding or done.
-    fn request_cancel(&self) -> bool {
+    pub(super) fn request_cancel(&self) -> bool {
         let flags = self.flags.fetch_or(CANCEL_REQUESTED, Ordering::SeqCst);
         flags & (DONE | UNWINDING) == 0
     }
@@ -56,6 +56,7 @@ pub(crate) fn is_cancel_pending() -> bool {
 pub(crate) fn cancel_point() {
     with_current(|task| {
         if let Some(task) = task {
+            super::injection::point(task, super::injection::Point::Check);
             if task.cancel_pending() {
                 cancel_unwind(task);
             }

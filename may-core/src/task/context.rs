@@ -6,6 +6,7 @@ use std::ptr::NonNull;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use super::stack::Stack;
+use crate::sys::valgrind::StackRegistration;
 
 type Inner = Coroutine<(), (), (), Stack>;
 
@@ -14,6 +15,9 @@ type Inner = Coroutine<(), (), (), Stack>;
 pub(crate) struct Context {
     /// `None` once the body returned and the stack was taken back.
     inner: Option<Inner>,
+    /// The stack, registered with valgrind while the context lives (nothing outside valgrind):
+    /// switching stacks is then not mistaken for a giant frame.
+    _valgrind: StackRegistration,
 }
 
 /// What a [`Context::resume`] came back with.
@@ -79,6 +83,7 @@ impl Context {
     /// [`Suspender`] to switch out with.
     pub(crate) fn new(stack: Stack, body: impl FnOnce(Suspender) + Send + 'static) -> Context {
         let (bottom, top) = (stack.bottom(), stack.base());
+        let valgrind = StackRegistration::new(bottom, top);
         let inner = Coroutine::with_stack(stack, move |yielder: &Yielder<(), ()>, ()| {
             body(Suspender {
                 yielder: NonNull::from(yielder),
@@ -86,7 +91,10 @@ impl Context {
                 top,
             })
         });
-        Context { inner: Some(inner) }
+        Context {
+            inner: Some(inner),
+            _valgrind: valgrind,
+        }
     }
 
     /// Runs the coroutine until it suspends itself or its body returns. A panic escaping the

@@ -11,6 +11,7 @@ mod activity;
 mod cancel;
 pub(crate) mod context;
 mod current;
+pub(crate) mod injection;
 mod joiners;
 pub(crate) mod overflow;
 mod park_token;
@@ -22,7 +23,7 @@ mod task;
 mod waiter;
 
 pub use activity::WaitReason;
-pub(crate) use activity::{tick_clock, Doing};
+pub(crate) use activity::{kind_name, tick_clock, Doing, KINDS};
 pub(crate) use cancel::{cancel_point, cancel_unwind, is_cancel_pending, Cancelled};
 pub(crate) use current::{current, in_task, with_current};
 
@@ -31,6 +32,7 @@ pub(crate) use current::{current, in_task, with_current};
 pub(crate) fn yield_current() -> bool {
     with_current(|task| match task {
         Some(task) => {
+            injection::point(task, injection::Point::Check);
             if task.cancel_pending() {
                 cancel_unwind(task);
             }

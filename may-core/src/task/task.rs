@@ -126,6 +126,9 @@ pub(crate) struct Task {
     /// Accessed only by the task's owner (like `run`).
     #[cfg(feature = "tracing")]
     span: UnsafeCell<Option<tracing::Span>>,
+    /// The test-only cancellation injection (see `injection.rs`).
+    #[cfg(feature = "__cancel_injection")]
+    pub(super) injection: super::injection::Injection,
 }
 
 // SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
@@ -150,7 +153,12 @@ fn span_for(id: u64, name: Option<&str>) -> tracing::Span {
 /// What a slice of a task's run ended with (see [`Task::run`]).
 pub(crate) enum Ran {
     /// The task switched out; someone will queue it again.
-    Suspended,
+    Suspended {
+        /// The kind code of the wait it parked in (`None` when it yielded).
+        parked: Option<usize>,
+        /// The kind code of the wait this slice resumed it from, if any.
+        resumed_from: Option<usize>,
+    },
     /// The task finished (returned, panicked, was cancelled, or could not start); its joiners
     /// were woken. Here is the worker's reference back, to drop after its bookkeeping.
     Finished(Arc<Task>),
@@ -190,6 +198,8 @@ impl Task {
             joiners: Joiners::default(),
             #[cfg(feature = "tracing")]
             span: UnsafeCell::new(Some(span)),
+            #[cfg(feature = "__cancel_injection")]
+            injection: Default::default(),
         })
     }
 
@@ -220,9 +230,10 @@ impl Task {
     /// Runs the task on the calling thread until it switches out or finishes. At its first run
     /// the task gets its stack and starts its body. Called by the task's owner: the worker that
     /// popped it from a queue. `on_finish` runs when the task finished, before anyone waiting
-    /// for it can see that (the worker's bookkeeping).
-    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce(&Task)) -> Ran {
-        self.activity.running();
+    /// for it can see that (the worker's bookkeeping), with the kind code of the wait this run
+    /// resumed it from (see [`Ran::Suspended`]).
+    pub(crate) fn run(self: Arc<Task>, on_finish: impl FnOnce(&Task, Option<usize>)) -> Ran {
+        let resumed_from = self.activity.running();
         current::set(Arc::as_ptr(&self));
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             #[cfg(feature = "tracing")]
@@ -234,6 +245,7 @@ impl Task {
         match outcome {
             Err(payload) => die(&self, payload),
             Ok(false) => {
+                let parked = self.activity.waiting_kind();
                 // SAFETY: the owner, between resumes (see the module docs).
                 let (self_ref, spare_ref) =
                     unsafe { (&mut *self.self_ref.get(), &mut *self.spare_ref.get()) };
@@ -243,10 +255,13 @@ impl Task {
                 } else if spare_ref.is_none() {
                     *spare_ref = Some(self);
                 }
-                Ran::Suspended
+                Ran::Suspended {
+                    parked,
+                    resumed_from,
+                }
             }
             Ok(true) => {
-                on_finish(&self);
+                on_finish(&self, resumed_from);
                 // Closed before anyone waiting can see the task done.
                 #[cfg(feature = "tracing")]
                 // SAFETY: the owner (see the field's invariant); the task is done.

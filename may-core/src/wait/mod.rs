@@ -16,12 +16,18 @@
 //! 5. unwinds a cancelled task (after step 4, so that nothing it registered stays behind),
 //!    returns [`TimedOut`], or goes round again (a spurious wake-up, or a peer that released
 //!    something for it to try again).
+//!
+//! A selection with `Operation` proves only that a notifier popped this registration. When the
+//! notifier decided to notify from state that the owner can consume on its own (a token, a
+//! counter reaching zero), it may have decided for an earlier wait whose re-check already took
+//! that state and returned; `finish` then judges by the state, not by the selection.
 
 mod list;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use crate::task::injection::{self, Point};
 use crate::task::{cancel_unwind, Task, WaitReason};
 pub(crate) use crate::task::{CurrentWaiter, Selected, Waiter, WaiterRef};
 pub(crate) use list::WaitList;
@@ -32,9 +38,15 @@ pub(crate) enum OnCancel {
     /// The wait ends with `Selected::Cancelled` and the caller unwinds (every blocking call).
     Unwind,
     /// The wait goes on; the cancellation stays pending for the next blocking call. For waits
-    /// that must not end early: waiting for children that borrow the waiter's stack, or for a
-    /// job that borrows it.
+    /// that must not end early (waiting for children that cancellation already reached, or for
+    /// a job that borrows the waiter's stack) and for `try_` calls, which are no cancellation
+    /// points.
     Defer,
+    /// As `Defer`, but the wait is a cancellation point that does not unwind: the operation's
+    /// `register` and `finish` see the cancellation (`is_cancel_pending`, a `Cancelled`
+    /// selection) and end the wait, and the caller passes it on (a scope cancels its children
+    /// and waits again).
+    Watch,
 }
 
 /// What an operation's registration step found.
@@ -62,6 +74,9 @@ pub(crate) struct TimedOut;
 ///
 /// Returns the result, or [`TimedOut`] once `deadline` passed. With [`OnCancel::Unwind`] a
 /// cancelled task unwinds from here (after `finish`) and never returns.
+///
+/// Each call made by a task with `Unwind` or `Watch` is one blocking point for the test-only
+/// cancellation injection (`task/injection.rs`).
 // Inlined: every return after a stack switch is mispredicted, since the return-stack buffer
 // holds the worker's calls, so each frame between a blocking call and the switch costs a miss.
 #[inline(always)]
@@ -74,21 +89,33 @@ pub(crate) fn wait<T>(
 ) -> Result<T, TimedOut> {
     let me = CurrentWaiter::get();
     if let WaiterRef::Task(task) = &*me {
+        if on_cancel != OnCancel::Defer {
+            injection::point(task, Point::Wait);
+        }
         if on_cancel == OnCancel::Unwind && task.cancel_pending() {
             cancel_unwind(task);
         }
     }
+    // Test-only cancellation injection (nothing without its feature): a cancellation meant for
+    // a wait that ended without parking arrives right after it.
+    let ended = |result| {
+        if let WaiterRef::Task(task) = &*me {
+            injection::wait_ended(task);
+        }
+        result
+    };
     loop {
         me.waiter().reset();
         if let Registered::Done(value) = register(&me) {
-            return Ok(value);
+            return ended(Ok(value));
         }
         if let WaiterRef::Task(task) = &*me {
             task.activity.waiting(reason);
+            injection::parking(task);
         }
         let sel = me.wait_until_with(deadline, on_cancel);
         if let Some(value) = finish(&me, sel) {
-            return Ok(value);
+            return ended(Ok(value));
         }
         match sel {
             Selected::Cancelled if on_cancel == OnCancel::Unwind => {
@@ -96,7 +123,7 @@ pub(crate) fn wait<T>(
                     cancel_unwind(task);
                 }
             }
-            Selected::TimedOut => return Err(TimedOut),
+            Selected::TimedOut => return ended(Err(TimedOut)),
             _ => {}
         }
     }
@@ -159,10 +186,11 @@ pub(crate) fn park_current() {
 impl WaiterRef {
     /// Parks the owner until its slot is selected or `deadline` passes (then `TimedOut` is
     /// selected if nobody else won first). With [`OnCancel::Unwind`] a task with a pending
-    /// cancellation selects `Cancelled` instead of parking; with [`OnCancel::Defer`] a pending
-    /// cancellation does not end the wait, and a canceller that won the slot anyway makes it
-    /// return `Cancelled`, which the caller treats as a spurious wake-up (it re-checks its
-    /// condition and waits again). Only the owner calls this, after `reset`.
+    /// cancellation selects `Cancelled` instead of parking; with [`OnCancel::Defer`] or
+    /// [`OnCancel::Watch`] a pending cancellation does not end the wait, and a canceller that
+    /// won the slot anyway makes it return `Cancelled`, which the caller treats as a spurious
+    /// wake-up (it re-checks its condition and waits again) or, watching, as the signal to pass
+    /// the cancellation on. Only the owner calls this, after `reset`.
     #[inline(always)]
     pub(crate) fn wait_until_with(
         &self,

@@ -5,7 +5,8 @@
 //! the page faults on access but the mapping is not split, so a million stacks cost a few dozen
 //! memory mappings. Elsewhere (older kernels, macOS) it is an `mprotect(PROT_NONE)` page, which
 //! splits the mapping: two mappings per stack, so Linux's `vm.max_map_count` (65530 by default)
-//! caps a process near 32,000 stacks. `MAY_STACK_GUARD=mprotect` forces the second way (tests).
+//! caps a process near 32,000 stacks. `MAY_STACK_GUARD=mprotect` forces the second way (tests),
+//! and so does running under valgrind.
 //!
 //! The first marker installed is checked: a one-byte `write(2)` from the guarded page into a pipe
 //! must fail with `EFAULT`. An emulator that accepts the advice without honouring it (qemu-user
@@ -88,8 +89,12 @@ const MADV_GUARD_INSTALL: libc::c_int = 102;
 /// The guard kind chosen for this process, decided by the first guard installed.
 static GUARD_KIND: AtomicU8 = AtomicU8::new(UNDECIDED);
 
+/// `mprotect` guards were asked for, or the process runs under valgrind, which does not know
+/// guard markers: it takes such a page for ordinary memory, and when it reads one itself (to
+/// describe an address or walk a stack) the fault ends the run as an internal error.
 fn forced_protect() -> bool {
     std::env::var("MAY_STACK_GUARD").is_ok_and(|v| v.eq_ignore_ascii_case("mprotect"))
+        || crate::sys::valgrind::running_on_valgrind()
 }
 
 /// Prepares one stack slot of a [`Mapping`](crate::sys::Mapping): `[guard, guard + guard_len)` becomes its guard

@@ -39,3 +39,4 @@ pub(crate) mod descriptor;
 pub(crate) mod fault;
 pub(crate) mod memory;
 pub(crate) mod net;
+pub(crate) mod signal;

@@ -83,3 +83,26 @@ pub(crate) trait Source: AsRawFd {
 }
 
 impl<T: AsRawFd> Source for T {}
+
+/// The local and peer addresses of the socket numbered `number` (see [`source_number`]), for a
+/// dump; `None` for what is not an IP socket (a pipe, a Unix socket), has no peer, or was
+/// closed meanwhile.
+pub(crate) fn socket_addresses(
+    number: u64,
+) -> (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>) {
+    let Ok(fd) = RawFd::try_from(number) else {
+        return (None, None);
+    };
+    type GetName =
+        unsafe extern "C" fn(RawFd, *mut libc::sockaddr, *mut libc::socklen_t) -> libc::c_int;
+    let name = |get: GetName| {
+        // SAFETY: `try_init` hands the call zeroed storage and its size; the call writes at
+        // most that much and the resulting length. On an fd that is not an open socket the
+        // call just fails.
+        let named = unsafe {
+            socket2::SockAddr::try_init(|storage, len| cvt(get(fd, storage.cast(), len)).map(drop))
+        };
+        named.ok().and_then(|((), addr)| addr.as_socket())
+    };
+    (name(libc::getsockname), name(libc::getpeername))
+}

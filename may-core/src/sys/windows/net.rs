@@ -99,3 +99,31 @@ impl Source for mio::net::TcpListener {
         op()
     }
 }
+
+/// The local and peer addresses of the socket numbered `number` (see [`source_number`]), for a
+/// dump; `None` for what has no such address or was closed meanwhile.
+pub(crate) fn socket_addresses(
+    number: u64,
+) -> (Option<std::net::SocketAddr>, Option<std::net::SocketAddr>) {
+    use windows_sys::Win32::Networking::WinSock::{getpeername, getsockname, SOCKADDR};
+    let Ok(socket) = SOCKET::try_from(number) else {
+        return (None, None);
+    };
+    type GetName = unsafe extern "system" fn(SOCKET, *mut SOCKADDR, *mut i32) -> i32;
+    let name = |get: GetName| {
+        // SAFETY: `try_init` hands the call zeroed storage and its size; the call writes at
+        // most that much and the resulting length. On a handle that is not an open socket the
+        // call just fails.
+        let named = unsafe {
+            socket2::SockAddr::try_init(|storage, len| {
+                if get(socket, storage.cast(), len) == SOCKET_ERROR {
+                    Err(io::Error::from_raw_os_error(WSAGetLastError()))
+                } else {
+                    Ok(())
+                }
+            })
+        };
+        named.ok().and_then(|((), addr)| addr.as_socket())
+    };
+    (name(getsockname), name(getpeername))
+}

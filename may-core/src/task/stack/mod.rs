@@ -159,6 +159,13 @@ impl Stack {
         depth >= KEEP_PAGES
     }
 
+    /// Under valgrind: the finished coroutine's frames, which memcheck marked inaccessible as
+    /// they returned, are plain memory again for the runtime's reads of the markers (and for
+    /// the next coroutine on this stack, whose frames memcheck tracks as they are pushed).
+    fn readable_again(&self) {
+        sys::valgrind::make_mem_defined(self.raw.bottom(), self.mapped_len());
+    }
+
     /// Gives back the pages below the top `keep` pages.
     fn release_below(&self, keep: usize) {
         let page = sys::page_size();
@@ -294,6 +301,7 @@ pub(crate) fn allocate(size: usize) -> io::Result<Stack> {
 /// Takes back the stack of a finished coroutine: pages a deep call touched go back to the
 /// kernel, then the stack waits in this thread's cache (or the shared pool) for reuse.
 pub(crate) fn release(stack: Stack) {
+    stack.readable_again();
     if stack.went_deep() {
         stack.release_below(KEEP_PAGES);
     }
@@ -303,6 +311,7 @@ pub(crate) fn release(stack: Stack) {
 /// [`release`] for a stack filled by [`Stack::fill_for_measurement`]: returns how many bytes
 /// the coroutine wrote, then gives back all but the top page.
 pub(crate) fn release_measured(stack: Stack) -> usize {
+    stack.readable_again();
     let words = stack.mapped_len() / std::mem::size_of::<usize>();
     let bottom = stack.raw.bottom() as *const usize;
     let untouched = (0..words)
