@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::net::{force_nonblocking, impl_as_fd, unwrap_io};
 use crate::io::{impl_wait_ready, never_drained};
+use crate::net::{force_nonblocking, impl_as_fd, unwrap_io};
 use crate::reactor::{Direction, Io};
 
 /// A Unix datagram socket, like [`std::os::unix::net::UnixDatagram`]; receiving (and sending

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::stream::UnixStream;
-use crate::net::{force_nonblocking, AcceptBackoff, impl_as_fd, unwrap_io};
 use crate::io::{impl_wait_ready, never_drained};
+use crate::net::{force_nonblocking, impl_as_fd, unwrap_io, AcceptBackoff};
 use crate::reactor::{Direction, Io};
 
 /// A Unix stream server socket, like [`std::os::unix::net::UnixListener`]; `accept` parks the

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::net::{force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
 use crate::io::{impl_try_stream_io, impl_wait_ready};
+use crate::net::{force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
 use crate::reactor::{Direction, Io};
 
 /// A Unix stream socket, like [`std::os::unix::net::UnixStream`], whose blocking operations
