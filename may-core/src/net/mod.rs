@@ -32,6 +32,7 @@ mod listener;
 mod tcp;
 mod udp;
 
+#[cfg(unix)]
 pub(crate) use backoff::AcceptBackoff;
 pub use listener::{Incoming, TcpListener};
 pub use tcp::TcpStream;
