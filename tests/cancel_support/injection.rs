@@ -190,6 +190,19 @@ pub fn wait_bounded(run: &str, what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// How long a check waits for coroutines the body left running to put their books straight
+/// (a loaded machine can hold one off its worker for a while).
+pub const SETTLE: Duration = Duration::from_secs(5);
+
+/// Polls `balanced` until it holds or [`SETTLE`] passed; the caller then asserts (with the
+/// numbers) whatever still does not hold.
+pub fn settle(mut balanced: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !balanced() && start.elapsed() < SETTLE {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
 /// A count and a sum, to tell "the same messages" from "as many messages".
 #[derive(Debug, Default)]
 pub struct Tally {
@@ -225,8 +238,13 @@ pub struct Ledger {
 
 impl Ledger {
     /// Every message was dropped exactly once, and every message sent was received exactly
-    /// once (the check drains what the body left in the channels before calling this).
+    /// once (the check drains what the body left in the channels before calling this). A
+    /// coroutine the body left running (a child whose joiner was cancelled) may still hold a
+    /// message it took, so the books get until [`SETTLE`] to balance before they are checked.
     pub fn assert_balanced(&self, what: &str) {
+        settle(|| {
+            self.dropped.get() == self.created.get() && self.received.get() == self.sent.get()
+        });
         assert_eq!(
             self.dropped.get(),
             self.created.get(),

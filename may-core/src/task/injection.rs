@@ -114,9 +114,20 @@ mod enabled {
         }
     }
 
+    /// Clears `armed`, returning whether it was set. A load first: only the task itself writes
+    /// the flag, and may's examples (built with may's dev-dependencies, so with this feature)
+    /// should not pay a locked instruction per wait for it.
+    fn disarm(task: &Task) -> bool {
+        let armed = task.injection.armed.load(Relaxed);
+        if armed {
+            task.injection.armed.store(false, Relaxed);
+        }
+        armed
+    }
+
     /// The running task registered its waiter and is about to park.
     pub(crate) fn parking(task: &Task) {
-        if task.injection.armed.swap(false, Relaxed) {
+        if disarm(task) {
             // What `cancel()` does to a parked task, but no unpark: the task is running, and
             // the wait sees the won slot without parking.
             deliver(task, WHILE_PARKED);
@@ -126,7 +137,7 @@ mod enabled {
 
     /// The running task's wait returned without parking after its target point was reached.
     pub(crate) fn wait_ended(task: &Task) {
-        if task.injection.armed.swap(false, Relaxed) {
+        if disarm(task) {
             deliver(task, AFTER_CALL);
         }
     }
