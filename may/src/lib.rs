@@ -50,6 +50,11 @@ pub mod sync {
 #[doc = include_str!("../../docs/guide.md")]
 pub mod guide {}
 
+/// docs/net.md's examples, compiled (and, but for servers, run) as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/net.md")]
+pub struct NetDoctests;
+
 /// The README's example, compiled and run as a doc test.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

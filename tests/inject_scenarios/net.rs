@@ -151,8 +151,10 @@ impl TcpClient {
 
 impl Scenario for TcpClient {
     fn body(&self) {
-        // A name, not a socket address: resolved on the blocking pool.
-        let mut stream = TcpStream::connect(self.addr.to_string()).expect("connect");
+        // A host name, resolved on the blocking pool (a literal address such as
+        // `self.addr.to_string()` is converted in place: no blocking point).
+        let name = format!("localhost:{}", self.addr.port());
+        let mut stream = TcpStream::connect(name).expect("connect");
         small_buffers(&stream);
         for _ in 0..self.rounds {
             self.write_chunk(&mut stream).expect("write");

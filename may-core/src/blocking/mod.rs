@@ -53,6 +53,7 @@ impl Pool {
     /// Queues `job`; gives it back when no pool thread exists to run it (none could be
     /// started), so that the caller runs it itself rather than waiting forever.
     fn submit(&'static self, job: Job) -> Result<(), Job> {
+        crate::runtime::count_blocking_job();
         let mut state = self.lock();
         if state.idle > 0 {
             state.jobs.push_back(job);

@@ -7,11 +7,15 @@
 //! On Windows the reactor (mio's AFD-based backend) watches sockets only, so `CoIo` takes
 //! anything that owns a socket (`AsSocket`); pipes, consoles and files are not supported there.
 
+mod ready;
+
 use std::fmt;
 use std::io::{self, IoSlice, IoSliceMut, Read, Write};
 
 use crate::reactor::{Direction, Io};
 use crate::sys::{AsDescriptor, Descriptor};
+
+pub(crate) use ready::{impl_try_stream_io, impl_wait_ready, never_drained};
 
 /// Coroutine-aware `Read` and `Write` for any descriptor (`AsFd`); on Windows for any socket
 /// (`AsSocket`).
@@ -80,7 +84,33 @@ impl<T: AsDescriptor> CoIo<T> {
     pub fn set_write_timeout(&self, dur: Option<std::time::Duration>) -> io::Result<()> {
         self.io.set_timeout(Direction::Write, dur)
     }
+
+    /// The read timeout.
+    pub fn read_timeout(&self) -> io::Result<Option<std::time::Duration>> {
+        Ok(self.io.timeout(Direction::Read))
+    }
+
+    /// The write timeout.
+    pub fn write_timeout(&self) -> io::Result<Option<std::time::Duration>> {
+        Ok(self.io.timeout(Direction::Write))
+    }
+
+    /// Reads what is there without waiting: `Ok(0)` at the end, `ErrorKind::WouldBlock` when
+    /// nothing is there now (then [`CoIo::readable`] waits for more).
+    pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Read, |fd| fd.read(buf), never_drained)
+    }
+
+    /// Writes what fits without waiting (possibly less than `buf`): `ErrorKind::WouldBlock`
+    /// when nothing fits now (then [`CoIo::writable`] waits for room).
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Write, |fd| fd.write(buf), never_drained)
+    }
 }
+
+impl_wait_ready!(CoIo<T: AsDescriptor>, read, writable);
 
 impl<T: AsDescriptor> fmt::Debug for CoIo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

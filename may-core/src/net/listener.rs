@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use socket2::{Domain, Protocol, Type};
 
+use super::backoff::AcceptBackoff;
 use super::{addr, duplicate, force_nonblocking, impl_as_fd, unwrap_io, TcpStream};
+use crate::io::{impl_wait_ready, never_drained};
 use crate::reactor::{Direction, Io};
 use crate::sys;
 
@@ -26,6 +28,7 @@ pub struct TcpListener {
 }
 
 impl_as_fd!(TcpListener);
+impl_wait_ready!(TcpListener, read);
 
 impl TcpListener {
     /// Binds to `addr` (each resolved address is tried in turn) and listens.
@@ -45,9 +48,43 @@ impl TcpListener {
         Ok((TcpStream::from_nonblocking(stream), peer))
     }
 
-    /// An endless iterator over accepted connections (each an `io::Result`).
+    /// Accepts a connection waiting now, without waiting: `ErrorKind::WouldBlock` when there
+    /// is none (then [`TcpListener::readable`] waits for one).
+    pub fn try_accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (stream, peer) = self
+            .io
+            .try_op(Direction::Read, |l| l.accept(), never_drained)?;
+        Ok((TcpStream::from_nonblocking(stream), peer))
+    }
+
+    /// An endless iterator over accepted connections (each an `io::Result`) that backs off
+    /// when the system runs out of descriptors or memory.
+    ///
+    /// After an `accept` error of that kind (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`), the
+    /// error is handed out at once and the next accept waits first: 5 ms, twice as long after
+    /// each further one, at most a second, reset by a success (what Go's `net/http` server
+    /// does). So a loop that logs errors and goes on does not spin at 100% of a core while
+    /// the condition lasts, and resumes within a second once it is over. The wait parks the
+    /// coroutine (a cancellation point) or sleeps the thread. [`TcpListener::accept`] never
+    /// waits so.
+    ///
+    /// ```no_run
+    /// use may_core::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:8080")?;
+    /// for stream in listener.incoming() {
+    ///     match stream {
+    ///         Ok(stream) => drop(may_core::coroutine::spawn(move || drop(stream))),
+    ///         Err(err) => eprintln!("accept: {err}"), // the next accept backs off if need be
+    ///     }
+    /// }
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+        Incoming {
+            listener: self,
+            backoff: AcceptBackoff::new(),
+        }
     }
 
     /// The local address.
@@ -121,16 +158,20 @@ fn bind_one(addr: &SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
     })
 }
 
-/// The iterator of [`TcpListener::incoming`].
+/// The iterator of [`TcpListener::incoming`]: accepts, backing off after resource errors.
 #[derive(Debug)]
 pub struct Incoming<'a> {
     listener: &'a TcpListener,
+    backoff: AcceptBackoff,
 }
 
 impl Iterator for Incoming<'_> {
     type Item = io::Result<TcpStream>;
 
     fn next(&mut self) -> Option<io::Result<TcpStream>> {
-        Some(self.listener.accept().map(|(stream, _)| stream))
+        self.backoff.pause();
+        let accepted = self.listener.accept().map(|(stream, _)| stream);
+        self.backoff.record(&accepted);
+        Some(accepted)
     }
 }

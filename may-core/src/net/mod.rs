@@ -7,6 +7,12 @@
 //! `try_clone` returns a second handle to the same socket, so that a reader and a writer
 //! coroutine can share it.
 //!
+//! For custom protocols every socket type also has a readiness API: `try_read`/`try_write`
+//! (`try_recv`, `try_send`, `try_accept`) never wait, and `readable()`/`writable()` wait with
+//! the socket's timeout and the coroutine's cancellation (see [`crate::io::CoIo`] for any
+//! descriptor). A literal address (`"127.0.0.1:8000"`) is converted in place; only host names
+//! go to the blocking pool for a lookup. `incoming()` backs off after `EMFILE` and its kind.
+//!
 //! ```no_run
 //! use std::io::{Read, Write};
 //! use may_core::net::TcpListener;
@@ -27,10 +33,13 @@
 //! ```
 
 pub(crate) mod addr;
+mod backoff;
 mod listener;
 mod tcp;
 mod udp;
 
+#[cfg(unix)]
+pub(crate) use backoff::AcceptBackoff;
 pub use listener::{Incoming, TcpListener};
 pub use tcp::TcpStream;
 pub use udp::UdpSocket;

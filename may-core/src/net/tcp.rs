@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use socket2::{Domain, Protocol, SockRef, Type};
 
 use super::{addr, duplicate, force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
+use crate::io::{impl_try_stream_io, impl_wait_ready};
 use crate::reactor::{Direction, Io};
 use crate::sys;
 
@@ -34,6 +35,8 @@ pub struct TcpStream {
 
 impl_stream_io!(TcpStream);
 impl_as_fd!(TcpStream);
+impl_try_stream_io!(TcpStream);
+impl_wait_ready!(TcpStream, read, writable);
 
 impl TcpStream {
     /// Wraps a stream that is already non-blocking.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{addr, duplicate, force_nonblocking, impl_as_fd, unwrap_io};
+use crate::io::{impl_wait_ready, never_drained};
 use crate::reactor::{Direction, Io};
 
 /// A UDP socket, like [`std::net::UdpSocket`]; receiving (and sending into a full buffer)
@@ -26,6 +27,7 @@ pub struct UdpSocket {
 }
 
 impl_as_fd!(UdpSocket);
+impl_wait_ready!(UdpSocket, read, writable);
 
 impl UdpSocket {
     /// Binds to `addr` (each resolved address is tried in turn).
@@ -75,6 +77,34 @@ impl UdpSocket {
     /// Like `recv`, without removing the datagram from the queue.
     pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.with(Direction::Read, |s| s.peek(buf))
+    }
+
+    /// Receives one datagram and its source address if one is queued, without waiting:
+    /// `ErrorKind::WouldBlock` when none is (then [`UdpSocket::readable`] waits for one).
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_op(Direction::Read, |s| s.recv_from(buf), never_drained)
+    }
+
+    /// Receives one datagram from the connected peer if one is queued, without waiting:
+    /// `ErrorKind::WouldBlock` when none is.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Read, |s| s.recv(buf), never_drained)
+    }
+
+    /// Sends `buf` to `target` if the send buffer has room, without waiting:
+    /// `ErrorKind::WouldBlock` when it has none (then [`UdpSocket::writable`] waits). The
+    /// target is a socket address: a name lookup cannot be tried without waiting.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Write, |s| s.send_to(buf, target), never_drained)
+    }
+
+    /// Sends `buf` to the connected peer if the send buffer has room, without waiting.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Write, |s| s.send(buf), never_drained)
     }
 
     /// The connected peer's address.
@@ -132,6 +162,36 @@ impl UdpSocket {
     /// The IP time-to-live.
     pub fn ttl(&self) -> io::Result<u32> {
         self.io.get().ttl()
+    }
+
+    /// Sets `IP_MULTICAST_LOOP`: whether multicast sent from here is looped back.
+    pub fn set_multicast_loop_v4(&self, on: bool) -> io::Result<()> {
+        self.io.get().set_multicast_loop_v4(on)
+    }
+
+    /// Whether `IP_MULTICAST_LOOP` is set.
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        self.io.get().multicast_loop_v4()
+    }
+
+    /// Sets `IP_MULTICAST_TTL`, the time-to-live of outgoing IPv4 multicast.
+    pub fn set_multicast_ttl_v4(&self, ttl: u32) -> io::Result<()> {
+        self.io.get().set_multicast_ttl_v4(ttl)
+    }
+
+    /// The `IP_MULTICAST_TTL` setting.
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        self.io.get().multicast_ttl_v4()
+    }
+
+    /// Sets `IPV6_MULTICAST_LOOP`: whether IPv6 multicast sent from here is looped back.
+    pub fn set_multicast_loop_v6(&self, on: bool) -> io::Result<()> {
+        self.io.get().set_multicast_loop_v6(on)
+    }
+
+    /// Whether `IPV6_MULTICAST_LOOP` is set.
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        self.io.get().multicast_loop_v6()
     }
 
     /// Joins an IPv4 multicast group.

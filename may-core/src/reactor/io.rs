@@ -5,6 +5,9 @@
 //! `WouldBlock` it clears the readiness and waits on the direction's wait list, with the
 //! operation's timeout as deadline. On a plain thread it tries the syscall and waits in
 //! `poll(2)` (`WSAPoll` on Windows) on that one source, which is the blocking behaviour of `std`.
+//!
+//! The readiness API of the socket types is the two halves of that loop, apart: `try_op` is one
+//! try (clearing the mark on `WouldBlock`), `ready` is one wait.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -183,6 +186,97 @@ impl<S: Source> Io<S> {
                 return Err(io::ErrorKind::WouldBlock.into());
             }
             self.wait(sched, dir, deadline, timeout_kind)?;
+        }
+    }
+
+    /// Runs `op` once, without waiting: `WouldBlock` when it would have to wait. In a task, a
+    /// direction not marked ready answers `WouldBlock` without a syscall, and a `WouldBlock`
+    /// from the syscall (or a short transfer, per `drained`) clears the readiness, so that the
+    /// next [`Io::ready`] really waits for the next event. On a plain thread the syscall is
+    /// always made (the marks are kept by the workers' drivers, and a thread must not spin on
+    /// one a driver has not updated yet).
+    pub(crate) fn try_op<R>(
+        &self,
+        dir: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> io::Result<R> {
+        if !crate::task::in_task() {
+            return loop {
+                match self.src.op(&mut op) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => break result,
+                }
+            };
+        }
+        let sched = self.src.io();
+        loop {
+            let seen = sched.state();
+            if !ScheduledIo::is_ready(seen, dir) {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let result = self.src.op(&mut op);
+            let clear = match &result {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+                Ok(value) => CLEAR_ON_SHORT_TRANSFER && drained(value),
+            };
+            // Clearing needs a registration to set the mark again on the next event.
+            if clear && self.src.ensure_registered().is_ok() {
+                sched.clear(seen, dir);
+            }
+            return result;
+        }
+    }
+
+    /// Like [`Io::try_op`] for a byte-stream transfer of up to `want` bytes (see
+    /// [`Io::with_stream`] on short transfers).
+    pub(crate) fn try_stream(
+        &self,
+        dir: Direction,
+        want: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        self.try_op(dir, op, move |n| *n > 0 && *n < want)
+    }
+
+    /// Waits until `dir` is marked ready, with the direction's timeout (reported as
+    /// `WouldBlock`, like a timed-out read) and, in a task, cancellation. A mark can be stale:
+    /// a new source starts marked ready, and another reader may take the data first, so the
+    /// operation that follows may still get `WouldBlock` (which clears the mark: see
+    /// [`Io::try_op`]). With `set_nonblocking(true)` it never waits, answering `WouldBlock`.
+    /// On a plain thread it waits in `poll(2)` (`WSAPoll`), which reports real readiness.
+    pub(crate) fn ready(&self, dir: Direction) -> io::Result<()> {
+        let nonblocking = self.nonblocking.load(Ordering::Relaxed);
+        let deadline = self
+            .timeout(dir)
+            .and_then(|t| Instant::now().checked_add(t));
+        if !crate::task::in_task() {
+            let ready = if nonblocking {
+                sys::poll_one(self.src.raw(), dir == Direction::Write, 0).unwrap_or(false)
+            } else {
+                wait_ready(self.src.raw(), dir, deadline)?
+            };
+            return match (ready, nonblocking) {
+                (true, _) => Ok(()),
+                (false, true) => Err(io::ErrorKind::WouldBlock.into()),
+                (false, false) => Err(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "operation timed out",
+                )),
+            };
+        }
+        let sched = self.src.io();
+        loop {
+            // A direction is unmarked only once the source is registered (`try_op`, `run`), so
+            // a wait below always has an event to come.
+            if ScheduledIo::is_ready(sched.state(), dir) {
+                return Ok(());
+            }
+            if nonblocking {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            self.wait(sched, dir, deadline, io::ErrorKind::WouldBlock)?;
         }
     }
 

@@ -2,9 +2,18 @@
 //! plain stores and summed here), safe to read from any thread at any time.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::scheduler::WorkerStats;
 use crate::task::{kind_name, KINDS};
+
+/// Jobs handed to the blocking pool since the process started.
+static BLOCKING_JOBS: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one job handed to the blocking pool (`spawn_blocking`, a name lookup).
+pub(crate) fn count_blocking_job() {
+    BLOCKING_JOBS.fetch_add(1, Ordering::Relaxed);
+}
 
 /// A snapshot of the runtime's counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,6 +36,10 @@ pub struct Metrics {
     pub per_worker: Vec<WorkerMetrics>,
     /// The coroutine stacks.
     pub stacks: StackMetrics,
+    /// Jobs handed to the blocking pool since the process started: `spawn_blocking` calls and
+    /// name lookups of `connect`, `bind` and `send_to` made from coroutines (a literal address
+    /// needs none). Counted even before the runtime starts.
+    pub blocking_jobs: usize,
     /// Coroutines parked, by kind of wait ([`WaitReason::kind_name`]: `"channel_recv"`,
     /// `"mutex"`, `"readable"`, ...; every kind is listed, zeros included), as of each one's
     /// last switch: a coroutine woken and not run yet still counts. Empty before the runtime
@@ -81,7 +94,8 @@ pub struct StackMetrics {
     pub free_swept: usize,
 }
 
-/// The runtime's counters now. Does not start the runtime (all zero before it starts).
+/// The runtime's counters now. Does not start the runtime (all zero before it starts, but for
+/// `blocking_jobs`).
 ///
 /// ```
 /// let before = may_core::runtime::metrics();
@@ -91,8 +105,12 @@ pub struct StackMetrics {
 /// assert_eq!(after.per_worker.len(), after.workers);
 /// ```
 pub fn metrics() -> Metrics {
+    let blocking_jobs = BLOCKING_JOBS.load(Ordering::Relaxed);
     let Some(rt) = crate::scheduler::try_runtime() else {
-        return Metrics::default();
+        return Metrics {
+            blocking_jobs,
+            ..Metrics::default()
+        };
     };
     let (spawned, finished) = rt.counts();
     let stats = rt.worker_stats();
@@ -119,6 +137,7 @@ pub fn metrics() -> Metrics {
             free_unswept: stacks.free_warm,
             free_swept: stacks.free_cold,
         },
+        blocking_jobs,
         parked,
     }
 }

@@ -13,6 +13,7 @@ mod metrics;
 pub use config::{config, Config, ConfigError};
 pub use dump::{dump, format_dump, print_dump, CoroutineInfo, CoroutineState, WaitReason};
 pub use dump_signal::dump_on_signal;
+pub(crate) use metrics::count_blocking_job;
 pub use metrics::{metrics, Metrics, StackMetrics, WorkerMetrics};
 
 use crate::scheduler::{self, Params};

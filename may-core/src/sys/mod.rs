@@ -38,8 +38,8 @@ pub(crate) use imp::memory::{
     carve_stack, guard_size, page_size, release_pages, RELEASE_SPANS_GUARDS,
 };
 pub(crate) use imp::net::{
-    connect_in_progress, nonblocking_socket, poll_one, set_listener_options, socket_addresses,
-    source_number, RawSource, Source,
+    connect_in_progress, nonblocking_socket, out_of_resources, poll_one, set_listener_options,
+    socket_addresses, source_number, RawSource, Source,
 };
 pub(crate) use imp::signal::{notify_on, signal_named};
 

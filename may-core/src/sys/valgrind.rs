@@ -9,6 +9,8 @@
 //! returns the default. On architectures without a sequence here the calls do nothing.
 
 /// `VG_USERREQ__RUNNING_ON_VALGRIND`.
+// Asked only by the Unix stack memory (valgrind does not run Windows programs) and the tests.
+#[cfg_attr(windows, allow(dead_code))]
 const RUNNING_ON_VALGRIND: usize = 0x1001;
 /// `VG_USERREQ__STACK_REGISTER` / `_DEREGISTER`.
 const STACK_REGISTER: usize = 0x1501;
@@ -68,6 +70,7 @@ fn client_request(default: usize, request: usize, args: [usize; 5]) -> usize {
 }
 
 /// Whether the process runs under valgrind.
+#[cfg_attr(windows, allow(dead_code))]
 pub(crate) fn running_on_valgrind() -> bool {
     client_request(0, RUNNING_ON_VALGRIND, [0; 5]) != 0
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::io::{impl_wait_ready, never_drained};
 use crate::net::{force_nonblocking, impl_as_fd, unwrap_io};
 use crate::reactor::{Direction, Io};
 
@@ -28,6 +29,7 @@ pub struct UnixDatagram {
 }
 
 impl_as_fd!(UnixDatagram);
+impl_wait_ready!(UnixDatagram, read, writable);
 
 impl UnixDatagram {
     fn wrap(socket: net::UnixDatagram) -> io::Result<UnixDatagram> {
@@ -77,6 +79,40 @@ impl UnixDatagram {
     /// Receives one datagram from the connected peer.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.with(Direction::Read, |s| s.recv(buf))
+    }
+
+    /// Receives one datagram without removing it from the queue.
+    pub fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.with(Direction::Read, |s| {
+            socket2::SockRef::from(s).peek(super::stream::as_uninit(buf))
+        })
+    }
+
+    /// Receives one datagram and its source address if one is queued, without waiting:
+    /// `ErrorKind::WouldBlock` when none is (then [`UnixDatagram::readable`] waits for one).
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.io
+            .try_op(Direction::Read, |s| s.recv_from(buf), never_drained)
+    }
+
+    /// Receives one datagram from the connected peer if one is queued, without waiting.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Read, |s| s.recv(buf), never_drained)
+    }
+
+    /// Sends `buf` to the socket at `path` if there is room, without waiting:
+    /// `ErrorKind::WouldBlock` when there is none (then [`UnixDatagram::writable`] waits).
+    pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        let path = path.as_ref();
+        self.io
+            .try_op(Direction::Write, |s| s.send_to(buf, path), never_drained)
+    }
+
+    /// Sends `buf` to the connected peer if there is room, without waiting.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io
+            .try_op(Direction::Write, |s| s.send(buf), never_drained)
     }
 
     /// The local address.

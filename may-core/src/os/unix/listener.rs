@@ -6,7 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use super::stream::UnixStream;
-use crate::net::{force_nonblocking, impl_as_fd, unwrap_io};
+use crate::io::{impl_wait_ready, never_drained};
+use crate::net::{force_nonblocking, impl_as_fd, unwrap_io, AcceptBackoff};
 use crate::reactor::{Direction, Io};
 
 /// A Unix stream server socket, like [`std::os::unix::net::UnixListener`]; `accept` parks the
@@ -17,6 +18,7 @@ pub struct UnixListener {
 }
 
 impl_as_fd!(UnixListener);
+impl_wait_ready!(UnixListener, read);
 
 impl UnixListener {
     /// Binds to `path` and listens.
@@ -36,9 +38,24 @@ impl UnixListener {
         Ok((UnixStream::from_nonblocking(stream), addr))
     }
 
-    /// An endless iterator over accepted connections.
+    /// Accepts a connection waiting now, without waiting: `ErrorKind::WouldBlock` when there
+    /// is none (then [`UnixListener::readable`] waits for one).
+    pub fn try_accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, addr) = self
+            .io
+            .try_op(Direction::Read, |l| l.accept(), never_drained)?;
+        stream.set_nonblocking(true)?;
+        Ok((UnixStream::from_nonblocking(stream), addr))
+    }
+
+    /// An endless iterator over accepted connections that backs off when the system runs out
+    /// of descriptors or memory, as [`crate::net::TcpListener::incoming`] does;
+    /// [`UnixListener::accept`] never waits so.
     pub fn incoming(&self) -> Incoming<'_> {
-        Incoming { listener: self }
+        Incoming {
+            listener: self,
+            backoff: AcceptBackoff::new(),
+        }
     }
 
     /// The local address.
@@ -84,16 +101,20 @@ impl From<net::UnixListener> for UnixListener {
     }
 }
 
-/// The iterator of [`UnixListener::incoming`].
+/// The iterator of [`UnixListener::incoming`]: accepts, backing off after resource errors.
 #[derive(Debug)]
 pub struct Incoming<'a> {
     listener: &'a UnixListener,
+    backoff: AcceptBackoff,
 }
 
 impl Iterator for Incoming<'_> {
     type Item = io::Result<UnixStream>;
 
     fn next(&mut self) -> Option<io::Result<UnixStream>> {
-        Some(self.listener.accept().map(|(stream, _)| stream))
+        self.backoff.pause();
+        let accepted = self.listener.accept().map(|(stream, _)| stream);
+        self.backoff.record(&accepted);
+        Some(accepted)
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
+use crate::io::{impl_try_stream_io, impl_wait_ready};
 use crate::net::{force_nonblocking, impl_as_fd, impl_stream_io, unwrap_io};
 use crate::reactor::{Direction, Io};
 
@@ -33,6 +34,8 @@ pub struct UnixStream {
 
 impl_stream_io!(UnixStream);
 impl_as_fd!(UnixStream);
+impl_try_stream_io!(UnixStream);
+impl_wait_ready!(UnixStream, read, writable);
 
 impl UnixStream {
     pub(crate) fn from_nonblocking(stream: net::UnixStream) -> UnixStream {

@@ -40,6 +40,15 @@ pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.raw_os_error() == Some(libc::EINPROGRESS)
 }
 
+/// Whether an `accept` failed for lack of descriptors or memory (`EMFILE`, `ENFILE`,
+/// `ENOBUFS`, `ENOMEM`): the connection stays queued, and accepting again at once fails again.
+pub(crate) fn out_of_resources(err: &io::Error) -> bool {
+    matches!(
+        err.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
 /// Sets a listening socket's options before `bind`: `SO_REUSEADDR` (as std does on Unix) and,
 /// if asked, `SO_REUSEPORT`.
 pub(crate) fn set_listener_options(socket: &Socket, reuse_port: bool) -> io::Result<()> {

@@ -6,7 +6,8 @@ use std::os::windows::io::{AsRawSocket, RawSocket};
 
 use socket2::{Domain, Protocol, Socket, Type};
 use windows_sys::Win32::Networking::WinSock::{
-    WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAPOLLFD,
+    WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAEMFILE, WSAENOBUFS,
+    WSAPOLLFD,
 };
 
 /// What a socket is to the OS: a socket handle.
@@ -32,6 +33,12 @@ pub(crate) fn nonblocking_socket(
 /// (`WSAEWOULDBLOCK`).
 pub(crate) fn connect_in_progress(err: &io::Error) -> bool {
     err.kind() == io::ErrorKind::WouldBlock
+}
+
+/// Whether an `accept` failed for lack of sockets or buffer memory (`WSAEMFILE`,
+/// `WSAENOBUFS`): the connection stays queued, and accepting again at once fails again.
+pub(crate) fn out_of_resources(err: &io::Error) -> bool {
+    matches!(err.raw_os_error(), Some(WSAEMFILE | WSAENOBUFS))
 }
 
 /// Sets a listening socket's options before `bind`. Nothing by default: on Windows
