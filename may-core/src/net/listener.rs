@@ -10,7 +10,7 @@ use super::backoff::AcceptBackoff;
 use super::{addr, duplicate, force_nonblocking, impl_as_fd, unwrap_io, TcpStream};
 use crate::io::{impl_wait_ready, never_drained};
 use crate::reactor::{Direction, Io};
-use crate::sys;
+use crate::sys::{self, PortSharing};
 
 /// The listen backlog (the kernel caps it at `net.core.somaxconn`).
 const BACKLOG: i32 = 1024;
@@ -33,13 +33,13 @@ impl_wait_ready!(TcpListener, read);
 impl TcpListener {
     /// Binds to `addr` (each resolved address is tried in turn) and listens.
     pub fn bind<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
-        addr::each_addr(addr, |a| bind_one(a, false))
+        addr::each_addr(addr, |a| bind_one(a, PortSharing::Exclusive))
     }
 
     /// Like [`TcpListener::bind`], with `SO_REUSEPORT` set before binding. Windows has no
     /// `SO_REUSEPORT`: there this fails with `ErrorKind::Unsupported`.
     pub fn bind_reuseport<A: ToSocketAddrs + Send>(addr: A) -> io::Result<TcpListener> {
-        addr::each_addr(addr, |a| bind_one(a, true))
+        addr::each_addr(addr, |a| bind_one(a, PortSharing::ReusePort))
     }
 
     /// Accepts a connection, parking the calling coroutine (or thread) until one arrives.
@@ -143,13 +143,13 @@ impl From<net::TcpListener> for TcpListener {
     }
 }
 
-fn bind_one(addr: &SocketAddr, reuse_port: bool) -> io::Result<TcpListener> {
+fn bind_one(addr: &SocketAddr, sharing: PortSharing) -> io::Result<TcpListener> {
     let socket = sys::nonblocking_socket(
         Domain::for_address(*addr),
         Type::STREAM,
         Some(Protocol::TCP),
     )?;
-    sys::set_listener_options(&socket, reuse_port)?;
+    sys::set_listener_options(&socket, sharing)?;
     socket.bind(&(*addr).into())?;
     socket.listen(BACKLOG)?;
     let listener: net::TcpListener = socket.into();

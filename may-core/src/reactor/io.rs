@@ -253,7 +253,7 @@ impl<S: Source> Io<S> {
             .and_then(|t| Instant::now().checked_add(t));
         if !crate::task::in_task() {
             let ready = if nonblocking {
-                sys::poll_one(self.src.raw(), dir == Direction::Write, 0).unwrap_or(false)
+                sys::poll_one(self.src.raw(), dir.poll_for(), 0).unwrap_or(false)
             } else {
                 wait_ready(self.src.raw(), dir, deadline)?
             };
@@ -358,7 +358,7 @@ pub(crate) fn wait_ready(
                 i32::try_from(left.as_micros().div_ceil(1000)).unwrap_or(i32::MAX)
             }
         };
-        match sys::poll_one(source, dir == Direction::Write, timeout_ms) {
+        match sys::poll_one(source, dir.poll_for(), timeout_ms) {
             Ok(true) => return Ok(true),
             Ok(false) => {}
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}

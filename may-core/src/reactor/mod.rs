@@ -60,6 +60,14 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    /// What a plain thread polls its socket for, to wait in this direction.
+    pub(crate) fn poll_for(self) -> crate::sys::PollFor {
+        match self {
+            Direction::Read => crate::sys::PollFor::Readable,
+            Direction::Write => crate::sys::PollFor::Writable,
+        }
+    }
+
     fn bit(self) -> usize {
         match self {
             Direction::Read => READ,

@@ -43,6 +43,25 @@ pub(crate) use imp::net::{
 };
 pub(crate) use imp::signal::{notify_on, signal_named};
 
+/// Whether a listener shares its port with other listeners ([`set_listener_options`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PortSharing {
+    /// The port is this listener's alone.
+    Exclusive,
+    /// `SO_REUSEPORT`: listeners bound this way share the port, and the kernel spreads new
+    /// connections over them (Unix only).
+    ReusePort,
+}
+
+/// What [`poll_one`] waits for on a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PollFor {
+    /// Data to read, a connection to accept, or the peer's close.
+    Readable,
+    /// Room to write, or a finished connect.
+    Writable,
+}
+
 /// Memory that coroutine stacks are carved from ([`carve_stack`]): a mapping that costs nothing
 /// until touched on Unix, a reservation of address space on Windows. Unmapped when dropped.
 #[derive(Debug)]

@@ -6,6 +6,8 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
+use crate::sys::{PollFor, PortSharing};
+
 use super::cvt;
 
 /// What a socket or descriptor is to the OS: a file descriptor.
@@ -51,20 +53,23 @@ pub(crate) fn out_of_resources(err: &io::Error) -> bool {
 
 /// Sets a listening socket's options before `bind`: `SO_REUSEADDR` (as std does on Unix) and,
 /// if asked, `SO_REUSEPORT`.
-pub(crate) fn set_listener_options(socket: &Socket, reuse_port: bool) -> io::Result<()> {
+pub(crate) fn set_listener_options(socket: &Socket, sharing: PortSharing) -> io::Result<()> {
     socket.set_reuse_address(true)?;
-    if reuse_port {
+    if sharing == PortSharing::ReusePort {
         socket.set_reuse_port(true)?;
     }
     Ok(())
 }
 
-/// Waits in `poll(2)` until `fd` is readable (or writable, with `write`), at most `timeout_ms`
+/// Waits in `poll(2)` until `fd` is readable or writable, as `what` says, at most `timeout_ms`
 /// milliseconds (-1: no limit). False when the time ran out first.
-pub(crate) fn poll_one(fd: RawSource, write: bool, timeout_ms: i32) -> io::Result<bool> {
+pub(crate) fn poll_one(fd: RawSource, what: PollFor, timeout_ms: i32) -> io::Result<bool> {
     let mut pfd = libc::pollfd {
         fd,
-        events: if write { libc::POLLOUT } else { libc::POLLIN },
+        events: match what {
+            PollFor::Readable => libc::POLLIN,
+            PollFor::Writable => libc::POLLOUT,
+        },
         revents: 0,
     };
     // SAFETY: `pfd` is a valid, exclusively borrowed pollfd array of length 1.

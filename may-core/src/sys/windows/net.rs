@@ -5,6 +5,8 @@ use std::io;
 use std::os::windows::io::{AsRawSocket, RawSocket};
 
 use socket2::{Domain, Protocol, Socket, Type};
+
+use crate::sys::{PollFor, PortSharing};
 use windows_sys::Win32::Networking::WinSock::{
     WSAGetLastError, WSAPoll, POLLRDNORM, POLLWRNORM, SOCKET, SOCKET_ERROR, WSAEMFILE, WSAENOBUFS,
     WSAPOLLFD,
@@ -44,8 +46,8 @@ pub(crate) fn out_of_resources(err: &io::Error) -> bool {
 /// Sets a listening socket's options before `bind`. Nothing by default: on Windows
 /// `SO_REUSEADDR` would let another socket take over the port (std does not set it either), and
 /// `SO_REUSEPORT` does not exist.
-pub(crate) fn set_listener_options(_socket: &Socket, reuse_port: bool) -> io::Result<()> {
-    if reuse_port {
+pub(crate) fn set_listener_options(_socket: &Socket, sharing: PortSharing) -> io::Result<()> {
+    if sharing == PortSharing::ReusePort {
         return Err(io::Error::new(
             io::ErrorKind::Unsupported,
             "SO_REUSEPORT does not exist on Windows: bind one listener and share it with \
@@ -55,12 +57,15 @@ pub(crate) fn set_listener_options(_socket: &Socket, reuse_port: bool) -> io::Re
     Ok(())
 }
 
-/// Waits in `WSAPoll` until `socket` is readable (or writable, with `write`), at most
+/// Waits in `WSAPoll` until `socket` is readable or writable, as `what` says, at most
 /// `timeout_ms` milliseconds (-1: no limit). False when the time ran out first.
-pub(crate) fn poll_one(socket: RawSource, write: bool, timeout_ms: i32) -> io::Result<bool> {
+pub(crate) fn poll_one(socket: RawSource, what: PollFor, timeout_ms: i32) -> io::Result<bool> {
     let mut pfd = WSAPOLLFD {
         fd: socket as SOCKET,
-        events: if write { POLLWRNORM } else { POLLRDNORM },
+        events: match what {
+            PollFor::Readable => POLLRDNORM,
+            PollFor::Writable => POLLWRNORM,
+        },
         revents: 0,
     };
     // SAFETY: `pfd` is a valid, exclusively borrowed array of length 1.
