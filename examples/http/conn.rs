@@ -59,6 +59,8 @@ pub struct Connection {
     output: Vec<u8>,
     /// When the request being read must have arrived completely.
     deadline: Instant,
+    /// When the last read returned: the clock is read once per read, not per request.
+    read_at: Instant,
 }
 
 impl Connection {
@@ -71,6 +73,7 @@ impl Connection {
             end: 0,
             output: Vec::with_capacity(READ_CHUNK),
             deadline: Instant::now(),
+            read_at: Instant::now(),
         }
     }
 
@@ -106,12 +109,12 @@ impl Connection {
     fn serve_request(&mut self) -> Result<bool, Stop> {
         if self.pending().is_empty() {
             // Between requests: a client that sends nothing for a while is just let go.
-            let idle_deadline = Instant::now() + self.timeouts.idle;
-            self.fill(idle_deadline, Stop::Close)?;
+            self.fill(self.timeouts.idle, Stop::Close)?;
         }
         // From the request's first byte on, head and body must arrive within one deadline:
-        // a per-read timeout alone never fires for a client sending a byte at a time.
-        self.deadline = Instant::now() + self.timeouts.request;
+        // a per-read timeout alone never fires for a client sending a byte at a time. That
+        // byte came with the last read (pipelined requests: with it or before it).
+        self.deadline = self.read_at + self.timeouts.request;
         let head = self.read_parsed(HEADER_TOO_LARGE, parse_head)?;
         self.consume(head.len);
 
@@ -199,27 +202,33 @@ impl Connection {
 
     /// Reads more of the current request; its deadline passing is answered with 408.
     fn fill_request(&mut self) -> Result<(), Stop> {
-        self.fill(self.deadline, Stop::Reject(REQUEST_TIMEOUT))?;
+        self.fill_until(self.deadline, Stop::Reject(REQUEST_TIMEOUT))?;
         Ok(())
     }
 
-    /// Writes the queued responses, then reads more bytes after the pending ones, waiting at
-    /// most until `deadline` (then fails with `on_timeout`). Returns how many bytes came. End
-    /// of stream and errors fail with `Close`.
-    fn fill(&mut self, deadline: Instant, on_timeout: Stop) -> Result<usize, Stop> {
-        // The client may wait for these answers before it sends anything more.
-        self.flush()?;
+    /// `fill`, waiting at most until `deadline`.
+    fn fill_until(&mut self, deadline: Instant, on_timeout: Stop) -> Result<usize, Stop> {
+        // A read timeout bounds one read call, so it is set to what is left of the deadline.
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(on_timeout);
         }
+        self.fill(left, on_timeout)
+    }
+
+    /// Writes the queued responses, then reads more bytes after the pending ones, waiting at
+    /// most `timeout` (then fails with `on_timeout`). Returns how many bytes came. End of
+    /// stream and errors fail with `Close`.
+    fn fill(&mut self, timeout: Duration, on_timeout: Stop) -> Result<usize, Stop> {
+        // The client may wait for these answers before it sends anything more.
+        self.flush()?;
         self.make_room();
-        // A read timeout bounds one read call, so it is set to what is left of the deadline.
-        self.stream.set_read_timeout(Some(left))?;
+        self.stream.set_read_timeout(Some(timeout))?;
         match self.stream.read(&mut self.input[self.end..]) {
             Ok(0) => Err(Stop::Close),
             Ok(n) => {
                 self.end += n;
+                self.read_at = Instant::now();
                 Ok(n)
             }
             // std and may report a read timeout as WouldBlock on Unix; TimedOut elsewhere.
@@ -295,7 +304,7 @@ impl Connection {
         let mut discarded = 0;
         while discarded < LINGER_BYTES {
             (self.start, self.end) = (0, 0);
-            match self.fill(deadline, Stop::Close) {
+            match self.fill_until(deadline, Stop::Close) {
                 Ok(n) => discarded += n,
                 Err(_) => break,
             }
