@@ -21,6 +21,7 @@
 
 use std::cell::Cell;
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use may::net::{TcpListener, TcpStream};
@@ -70,9 +71,10 @@ enum Parsed {
 
 /// Parses the request at the start of `bytes`.
 fn parse(bytes: &[u8]) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
-    let head_len = match request.parse(bytes) {
+    // Left uninitialised: httparse writes the ones it fills (no 1 KiB of zeroes per request).
+    let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut []);
+    let head_len = match request.parse_with_uninit_headers(bytes, &mut headers) {
         Ok(httparse::Status::Complete(len)) => len,
         // Everything buffered is this one head: a partial head that fills MAX_HEAD never ends.
         Ok(httparse::Status::Partial) if bytes.len() >= MAX_HEAD => {
@@ -128,12 +130,20 @@ fn decimal(text: &str) -> Option<usize> {
     text.parse().ok()
 }
 
+/// What every response of a batch shares: the Date, read once per batch, and its buffer.
+struct Batch<'a> {
+    out: &'a mut Vec<u8>,
+    date: [u8; DATE_LEN],
+}
+
 /// Appends a response: `status` ("200 OK"), the shared head fields, then `body`.
-fn respond(out: &mut Vec<u8>, status: &str, content_type: &[u8], body: &[u8], connection: &[u8]) {
+fn respond(batch: &mut Batch, status: &str, content_type: &[u8], body: &[u8], connection: &[u8]) {
+    let date = &batch.date;
+    let out = &mut *batch.out;
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(status.as_bytes());
     out.extend_from_slice(b"\r\nServer: may\r\nDate: ");
-    out.extend_from_slice(&http_date());
+    out.extend_from_slice(date);
     out.extend_from_slice(b"\r\nContent-Type: ");
     out.extend_from_slice(content_type);
     out.extend_from_slice(b"\r\nContent-Length: ");
@@ -145,7 +155,7 @@ fn respond(out: &mut Vec<u8>, status: &str, content_type: &[u8], body: &[u8], co
 }
 
 /// Appends the answer to `request`.
-fn answer(out: &mut Vec<u8>, request: &Request) {
+fn answer(out: &mut Batch, request: &Request) {
     let connection: &[u8] = match (request.keep_alive, request.http10) {
         (false, _) => b"Connection: close\r\n",
         (true, true) => b"Connection: keep-alive\r\n",
@@ -256,18 +266,22 @@ fn serve(mut stream: TcpStream) -> io::Result<()> {
             return Ok(());
         }
         end += n;
+        let mut batch = Batch {
+            out: &mut output,
+            date: http_date(),
+        };
         let mut open = true;
         while open && start < end {
             match parse(&input[start..end]) {
                 Parsed::Complete(request) => {
-                    answer(&mut output, &request);
+                    answer(&mut batch, &request);
                     start += request.len;
                     open = request.keep_alive;
                 }
                 Parsed::Partial => break,
                 Parsed::Reject(status) => {
                     respond(
-                        &mut output,
+                        &mut batch,
                         status,
                         b"text/plain",
                         b"",

@@ -4,6 +4,8 @@
 //! connection (`conn.rs`) decides when to read more; anything it must refuse is
 //! `Err(Stop::Reject(status))`.
 
+use std::mem::MaybeUninit;
+
 use crate::conn::Stop;
 
 /// The most header fields parsed in one head or trailer section; more gets 431.
@@ -41,9 +43,10 @@ pub struct Head {
 
 /// Parses a request head; `Ok(None)` while incomplete.
 pub fn parse_head(bytes: &[u8]) -> Result<Option<Head>, Stop> {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut headers);
-    let len = match request.parse(bytes) {
+    // Left uninitialised: httparse writes the ones it fills (no 2 KiB of zeroes per request).
+    let mut headers = [const { MaybeUninit::<httparse::Header>::uninit() }; MAX_HEADERS];
+    let mut request = httparse::Request::new(&mut []);
+    let len = match request.parse_with_uninit_headers(bytes, &mut headers) {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(Stop::Reject(HEADER_TOO_LARGE)),
