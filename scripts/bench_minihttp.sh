@@ -5,6 +5,7 @@
 # throwaway crate under a temporary directory (its code is never part of this repository).
 #
 # Usage: scripts/bench_minihttp.sh [seconds per run, default 5] [rounds, default 3]
+#   BENCH_MODES="plain pipelined" and BENCH_WORKERS="1 2" (the defaults) pick the cases.
 #   plain:     wrk -c 100 -t 1, one request per write
 #   pipelined: the same with a Lua script that writes 16 requests at a time
 # For 1 server worker the server is pinned to CPU 0 and wrk to CPU 1; for 2 workers nothing is
@@ -131,8 +132,8 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg); $secs s per run, median of $rounds"
 port=19400
-for mode in plain pipelined; do
-    for workers in 1 2; do
+for mode in ${BENCH_MODES:-plain pipelined}; do
+    for workers in ${BENCH_WORKERS:-1 2}; do
         : >"$tmp/results"
         for round in $(seq "$rounds"); do
             for server in "${servers[@]}"; do
