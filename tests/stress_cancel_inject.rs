@@ -14,7 +14,7 @@ use inject_scenarios::coroutines::{
     block_on_futures, blocking_jobs, borrowing_children, join_children,
 };
 use inject_scenarios::locks::{condvar_queue, lock_counter, semaphore_rounds};
-use inject_scenarios::net::{tcp_client, tcp_server, udp_echo};
+use inject_scenarios::net::{tcp_client, tcp_client_readiness, tcp_server, udp_echo};
 use inject_scenarios::select::{selecting, timers, Selector};
 use inject_scenarios::signals::{barrier_rounds, park_ping_pong, wait_group_rounds};
 use may::sync::{mpmc, mpsc, Mutex, RwLock};
@@ -120,6 +120,11 @@ fn coroutines_and_selection() {
 #[test]
 fn sockets() {
     stress("TcpStream connect/write/read", true, || tcp_client(N / 10));
+    stress(
+        "TcpStream readable/try_read, writable/try_write",
+        true,
+        || tcp_client_readiness(N / 10),
+    );
     stress("TcpListener::accept", true, || tcp_server(N / 2));
     stress("UdpSocket recv_from/send_to", true, || udp_echo(N / 2));
 }

@@ -45,6 +45,16 @@ pub struct TcpClient {
     read: AtomicU64,
     bad_reads: AtomicU64,
     rounds: u64,
+    calls: Calls,
+}
+
+/// How the TCP client body moves its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calls {
+    /// `read` and `write`.
+    Blocking,
+    /// The readiness API: `readable()` then `try_read`, `writable()` then `try_write`.
+    Readiness,
 }
 
 /// What the server peer saw.
@@ -56,6 +66,15 @@ struct Served {
 }
 
 pub fn tcp_client(rounds: u64) -> TcpClient {
+    tcp_client_with(rounds, Calls::Blocking)
+}
+
+/// The TCP client scenario with its reads and writes made through the readiness API.
+pub fn tcp_client_readiness(rounds: u64) -> TcpClient {
+    tcp_client_with(rounds, Calls::Readiness)
+}
+
+fn tcp_client_with(rounds: u64, calls: Calls) -> TcpClient {
     let listener = TcpListener::bind(LOCALHOST).expect("bind on loopback");
     let addr = listener.local_addr().expect("a bound address");
     let stop = Arc::new(AtomicBool::new(false));
@@ -85,6 +104,7 @@ pub fn tcp_client(rounds: u64) -> TcpClient {
         read: AtomicU64::new(0),
         bad_reads: AtomicU64::new(0),
         rounds,
+        calls,
     }
 }
 
@@ -122,7 +142,16 @@ impl TcpClient {
         let chunk: Vec<u8> = (start..start + CHUNK as u64).map(pattern).collect();
         let mut sent = 0;
         while sent < CHUNK {
-            let n = stream.write(&chunk[sent..])?;
+            let n = match self.calls {
+                Calls::Blocking => stream.write(&chunk[sent..])?,
+                Calls::Readiness => match stream.try_write(&chunk[sent..]) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        stream.writable()?;
+                        continue;
+                    }
+                    result => result?,
+                },
+            };
             // Counted where `write` returned: no blocking call in between.
             self.written.fetch_add(n as u64, SeqCst);
             sent += n;
@@ -134,7 +163,16 @@ impl TcpClient {
         let mut buf = vec![0u8; CHUNK];
         let mut got = 0;
         while got < CHUNK {
-            let n = stream.read(&mut buf[got..])?;
+            let n = match self.calls {
+                Calls::Blocking => stream.read(&mut buf[got..])?,
+                Calls::Readiness => match stream.try_read(&mut buf[got..]) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        stream.readable()?;
+                        continue;
+                    }
+                    result => result?,
+                },
+            };
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
