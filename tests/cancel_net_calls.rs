@@ -157,10 +157,15 @@ fn udp_recv_from() {
     let from = sender.local_addr().unwrap();
     assert_eq!(*got.lock().unwrap(), [(b"ping".to_vec(), from)]);
 }
-/// A job for the blocking pool that waits (at most 2 s) for the test to release it.
-fn pool_job(done: Arc<AtomicUsize>) -> (std::sync::mpsc::Sender<()>, impl FnOnce() + Send) {
+/// A job for the blocking pool that counts itself in `started`, then waits (at most 2 s) for
+/// the test to release it and counts itself in `done`.
+fn pool_job(
+    started: Arc<AtomicUsize>,
+    done: Arc<AtomicUsize>,
+) -> (std::sync::mpsc::Sender<()>, impl FnOnce() + Send) {
     let (go, wait) = std::sync::mpsc::channel::<()>();
     let job = move || {
+        started.fetch_add(1, SeqCst);
         let _ = wait.recv_timeout(Duration::from_secs(2));
         done.fetch_add(1, SeqCst);
     };
@@ -170,7 +175,7 @@ fn pool_job(done: Arc<AtomicUsize>) -> (std::sync::mpsc::Sender<()>, impl FnOnce
 #[test]
 fn spawn_blocking_join() {
     let done = counter();
-    let (go, job) = pool_job(done.clone());
+    let (go, job) = pool_job(counter(), done.clone());
     let h = coroutine::spawn_blocking(job);
     let co = h.coroutine().clone();
     spawn_blocked(move || drop(h.join())).cancel();
@@ -182,9 +187,12 @@ fn spawn_blocking_join() {
 #[test]
 fn spawn_blocking_own_coroutine() {
     let done = counter();
-    let (go, job) = pool_job(done.clone());
+    let started = counter();
+    let (go, job) = pool_job(started.clone(), done.clone());
     let h = coroutine::spawn_blocking(job);
-    std::thread::sleep(Duration::from_millis(5));
+    // Cancelled before it ever ran, the coroutine would never hand the job to the pool (a
+    // coroutine cancelled before its start does not run): wait until the job runs.
+    wait_for("the pool job to start", || started.load(SeqCst) == 1);
     let start = Instant::now();
     h.coroutine().cancel();
     let err = h.join().expect_err("cancelled");

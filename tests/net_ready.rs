@@ -20,6 +20,13 @@ fn tcp_pair() -> (TcpStream, TcpStream) {
     let listener = TcpListener::bind(LOCALHOST).unwrap();
     let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
     let (server, _) = listener.accept().unwrap();
+    // Buffers far smaller than `TOTAL`, so that the writer has to wait whoever runs first (the
+    // kernel's autotuning could otherwise buffer megabytes on loopback).
+    for stream in [&client, &server] {
+        let socket = socket2::SockRef::from(stream);
+        socket.set_send_buffer_size(64 * 1024).unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+    }
     (client, server)
 }
 
