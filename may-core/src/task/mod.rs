@@ -18,6 +18,7 @@ mod park_token;
 mod schedule;
 mod slot;
 pub(crate) mod stack;
+mod switch;
 #[allow(clippy::module_inception)]
 mod task;
 mod waiter;
