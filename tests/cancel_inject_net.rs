@@ -27,16 +27,6 @@ fn tcp_client_readable_writable_try_read_try_write() {
 
 #[test]
 fn tcp_server_accept() {
-    if emulation::skip_under(
-        "wine",
-        "tcp_server_accept",
-        "its runs take minutes under wine (3 of 4 tries over 15 s, against 0.3 s natively; the \
-         client peer's connects to a listener the cancelled body closed are the suspect, not yet \
-         investigated); it runs natively, in release under stress_cancel_inject, and under \
-         qemu-user",
-    ) {
-        return;
-    }
     inject("TcpListener::accept", || tcp_server(6));
 }
 

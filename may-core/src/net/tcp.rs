@@ -217,7 +217,64 @@ pub(crate) fn connect_finished(s: &mio::net::TcpStream) -> io::Result<()> {
     }
     match s.peer_addr() {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Err(io::ErrorKind::WouldBlock.into()),
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => connect_in_progress_or_reset(s),
         Err(e) => Err(e),
+    }
+}
+
+/// No pending error and no peer: either the connect is still in progress, or it completed and
+/// the connection was closed before we looked (the listener closed with it still queued). Linux
+/// tells the second apart with a pending `ECONNRESET`; wine (and so possibly Windows) keeps no
+/// error, and taken for "in progress" that connect waited for ever. A peek tells: in progress
+/// it would block (or is "not connected"), closed it reads the end or the error.
+fn connect_in_progress_or_reset(s: &mio::net::TcpStream) -> io::Result<()> {
+    let mut byte = [0u8; 1];
+    match s.peek(&mut byte) {
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "the connection was closed by its peer as it was made",
+        )),
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::NotConnected
+            ) =>
+        {
+            Err(io::ErrorKind::WouldBlock.into())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::io;
+    use std::time::{Duration, Instant};
+
+    use super::connect_finished;
+
+    /// A connection the listener closed before accepting it reads as failed, not as a connect
+    /// still in progress, even once its pending error was taken (as wine never sets one): taken
+    /// for "in progress", the connect waited for ever.
+    #[test]
+    fn a_connection_reset_as_it_is_made_is_not_in_progress() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind on loopback");
+        let stream = std::net::TcpStream::connect(listener.local_addr().expect("an address"))
+            .expect("a queued connection");
+        stream.set_nonblocking(true).expect("non-blocking");
+        let stream = mio::net::TcpStream::from_std(stream);
+        assert!(connect_finished(&stream).is_ok(), "connected while queued");
+        drop(listener);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while stream.peer_addr().is_ok() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = stream.take_error();
+        let outcome = connect_finished(&stream);
+        assert_eq!(
+            outcome.as_ref().map_err(io::Error::kind).err(),
+            Some(io::ErrorKind::ConnectionReset),
+            "{outcome:?}"
+        );
     }
 }
