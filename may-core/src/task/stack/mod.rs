@@ -275,7 +275,7 @@ fn with_cache<R>(f: impl FnOnce(&mut Vec<RawStack>) -> R) -> Option<R> {
 }
 
 /// A stack of `size` usable bytes (page-rounded, see [`checked_stack_size`]): from this thread's
-/// cache, else a batch from the shared pool, else a free or new slot of a slab.
+/// cache, else a batch from the shared pool, else a batch of free or new slots of the slabs.
 pub(crate) fn allocate(size: usize) -> io::Result<Stack> {
     let cached = with_cache(|cache| {
         let pos = cache.iter().rposition(|s| s.size == size)?;
@@ -292,10 +292,17 @@ pub(crate) fn allocate(size: usize) -> io::Result<Stack> {
         Some(cache.swap_remove(pos))
     })
     .flatten();
-    match refilled {
-        Some(raw) => Ok(Stack { raw }),
-        None => slabs.take(size).map(|raw| Stack { raw }),
+    if let Some(raw) = refilled {
+        return Ok(Stack { raw });
     }
+    // Nothing pooled: fresh slots, a batch of them while the cache has room.
+    let limit = LOCAL_LIMIT.load(Ordering::Relaxed);
+    let fresh = with_cache(|cache| {
+        let more = limit.saturating_sub(cache.len() + 1).min(BATCH - 1);
+        slabs.take_batch(size, more, cache)
+    })
+    .unwrap_or_else(|| slabs.take(size));
+    fresh.map(|raw| Stack { raw })
 }
 
 /// Takes back the stack of a finished coroutine: pages a deep call touched go back to the

@@ -120,6 +120,9 @@ struct Class {
     pooled: Vec<RawStack>,
     /// Indexed by `RawStack::slab`; an unmapped slab leaves `None`.
     slabs: Vec<Option<Slab>>,
+    /// No slab below this index has a free slot: where `take` starts looking (a million
+    /// stacks fill some sixty slabs, which every take would otherwise walk).
+    open: usize,
 }
 
 impl Class {
@@ -137,9 +140,11 @@ impl Class {
             return Ok(stack);
         }
         let size = self.size;
-        for (index, slab) in self.slabs.iter_mut().enumerate() {
+        let open = self.open.min(self.slabs.len());
+        for (index, slab) in self.slabs.iter_mut().enumerate().skip(open) {
             let Some(slab) = slab else { continue };
             if let Some(slot) = slab.take_slot()? {
+                self.open = index;
                 slab.live += 1;
                 return Ok(RawStack::new(
                     slab.slot_addr(slot) + slab.slot_len,
@@ -164,6 +169,7 @@ impl Class {
         };
         let top = slab.slot_addr(slot) + slot_len;
         self.slabs[index] = Some(slab);
+        self.open = index;
         Ok(RawStack::new(top, size, index as u32, slot))
     }
 
@@ -173,6 +179,7 @@ impl Class {
         };
         slab.live -= 1;
         slab.warm.push(stack.slot);
+        self.open = self.open.min(stack.slab as usize);
     }
 
     /// Takes the sweep's work out of this class (see [`Sweep`]).
@@ -284,6 +291,7 @@ impl Slabs {
                     size,
                     pooled: Vec::new(),
                     slabs: Vec::new(),
+                    open: 0,
                 });
                 self.classes.len() - 1
             }
@@ -294,6 +302,27 @@ impl Slabs {
     /// A stack of `size` usable bytes: pooled, else a free or new slot.
     pub(super) fn take(&mut self, size: usize) -> io::Result<RawStack> {
         self.class(size).take()
+    }
+
+    /// Like [`take`](Self::take), and up to `more` further stacks into `out`, all under one
+    /// lock: a burst of new coroutines on several workers then takes the lock once per batch,
+    /// not once per stack. A failure after the first stack only ends the batch (the next take
+    /// meets it again and reports it).
+    pub(super) fn take_batch(
+        &mut self,
+        size: usize,
+        more: usize,
+        out: &mut Vec<RawStack>,
+    ) -> io::Result<RawStack> {
+        let class = self.class(size);
+        let first = class.take()?;
+        for _ in 0..more {
+            match class.take() {
+                Ok(stack) => out.push(stack),
+                Err(_) => break,
+            }
+        }
+        Ok(first)
     }
 
     /// Moves up to `n` pooled stacks of `size` into `out`.
@@ -368,11 +397,13 @@ impl Slabs {
 
     /// Ends a sweep begun by [`begin_sweep`](Self::begin_sweep) and run: its slots are cold.
     pub(super) fn finish_sweep(&mut self, sweep: Sweep) {
-        for (class, slab, mut slots) in sweep.trimmed {
-            let Some(Some(slab)) = self.classes[class].slabs.get_mut(slab) else {
+        for (class, index, mut slots) in sweep.trimmed {
+            let class = &mut self.classes[class];
+            let Some(Some(slab)) = class.slabs.get_mut(index) else {
                 unreachable!("only a sweep unmaps a slab, and one sweep runs at a time");
             };
             slab.cold.append(&mut slots);
+            class.open = class.open.min(index);
         }
         self.sweeping = false;
     }
@@ -399,6 +430,15 @@ pub(super) fn sweep(mut slabs: MutexGuard<'static, Slabs>) -> bool {
 mod tests {
     use super::*;
 
+    fn empty_slabs(pool_limit: usize) -> Slabs {
+        Slabs {
+            classes: Vec::new(),
+            pool_limit,
+            warm: 0,
+            sweeping: false,
+        }
+    }
+
     fn usage(slabs: &Slabs) -> (usize, u32) {
         let class = &slabs.classes[0];
         let mapped = class.slabs.iter().flatten().count();
@@ -412,12 +452,7 @@ mod tests {
     fn a_sweep_unmaps_empty_slabs_and_releases_pages() {
         let page = sys::page_size();
         let size = 2 * page;
-        let mut slabs = Slabs {
-            classes: Vec::new(),
-            pool_limit: 0,
-            warm: 0,
-            sweeping: false,
-        };
+        let mut slabs = empty_slabs(0);
         let stacks: Vec<RawStack> = (0..300).map(|_| slabs.take(size).unwrap()).collect();
         // 64 + 128 + 256 slots: three slabs.
         assert_eq!(usage(&slabs), (3, 300));
@@ -447,12 +482,7 @@ mod tests {
     #[test]
     fn the_pool_keeps_stacks_up_to_its_limit() {
         let size = 3 * sys::page_size();
-        let mut slabs = Slabs {
-            classes: Vec::new(),
-            pool_limit: 2,
-            warm: 0,
-            sweeping: false,
-        };
+        let mut slabs = empty_slabs(2);
         let stacks: Vec<RawStack> = (0..3).map(|_| slabs.take(size).unwrap()).collect();
         let _ = slabs.give(stacks.iter().copied());
         assert_eq!(slabs.classes[0].pooled.len(), 2);
@@ -463,5 +493,34 @@ mod tests {
         slabs.set_pool_limit(0);
         let _ = slabs.give(out);
         assert_eq!(usage(&slabs), (1, 0));
+    }
+
+    /// A batch hands out distinct stacks, all counted live; a slot given back to a full slab
+    /// below the others is found again by the next take (the scan starts no higher than it).
+    #[test]
+    fn batches_are_distinct_and_freed_slots_below_are_found_again() {
+        let size = 2 * sys::page_size();
+        let mut slabs = empty_slabs(0);
+        let mut stacks = Vec::new();
+        let first = slabs.take_batch(size, 99, &mut stacks).unwrap();
+        stacks.push(first);
+        assert_eq!(stacks.len(), 100);
+        let mut tops: Vec<usize> = stacks.iter().map(|s| s.top).collect();
+        tops.sort_unstable();
+        tops.dedup();
+        assert_eq!(tops.len(), 100, "every stack of the batch is its own");
+        // 64 + 128 slots: the first slab is full, the second holds 36.
+        assert_eq!(usage(&slabs), (2, 100));
+        let from_first = *stacks.iter().find(|s| s.slab == 0).unwrap();
+        stacks.retain(|s| s.top != from_first.top);
+        let _ = slabs.give([from_first]);
+        let again = slabs.take(size).unwrap();
+        assert_eq!(
+            again.top, from_first.top,
+            "the freed slot of the first slab"
+        );
+        stacks.push(again);
+        let _ = slabs.give(stacks);
+        assert_eq!(usage(&slabs), (2, 0));
     }
 }
