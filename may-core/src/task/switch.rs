@@ -1,8 +1,7 @@
-//! Parking and waking a task, and its side of a switch: the park token's moves (`unpark` from
-//! anyone; `park` by the task itself), yielding, switching back to the worker, and the prefetches
-//! that make the worker's next switch in cheap. Except `unpark` and the prefetches (called by the
-//! worker between resumes), everything here is called by the task itself, while it runs on its
-//! home worker.
+//! Parking and waking a task, and its side of a switch: the park token's moves, yielding,
+//! switching back to the worker, and the prefetches that make the worker's next switch in cheap.
+//! `unpark` and `unpark_owned` may be called from anywhere, the prefetches by the task's worker
+//! between resumes; everything else by the task itself, while it runs on its home worker.
 
 use std::sync::Arc;
 
