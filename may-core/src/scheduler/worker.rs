@@ -242,6 +242,12 @@ impl WorkerLocal {
         }
     }
 
+    /// Whether other threads handed this worker work (its remote queue) or left some to steal.
+    #[inline]
+    fn has_work_from_others(&self, shared: &WorkerShared, rt: &Runtime) -> bool {
+        !shared.remote.is_empty() || rt.has_stealable_work(self.index)
+    }
+
     /// Spins briefly, watching the remote queue and the stealable queues, before the worker
     /// goes to sleep: when coroutines on two workers hand work back and forth (a ping-pong over
     /// a channel), the next wake usually arrives within microseconds, and catching it here saves
@@ -250,7 +256,7 @@ impl WorkerLocal {
         let start = Instant::now();
         loop {
             for _ in 0..SPIN_CHECKS_PER_CLOCK_READ {
-                if !shared.remote.is_empty() || rt.has_stealable_work(self.index) {
+                if self.has_work_from_others(shared, rt) {
                     return true;
                 }
                 std::hint::spin_loop();
@@ -285,7 +291,7 @@ impl WorkerLocal {
         shared.sleeping.store(true, Ordering::SeqCst);
         rt.idle.fetch_add(1, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        let timeout = if !shared.remote.is_empty() || rt.has_stealable_work(self.index) {
+        let timeout = if self.has_work_from_others(shared, rt) {
             Some(std::time::Duration::ZERO)
         } else {
             let timer =
@@ -296,7 +302,7 @@ impl WorkerLocal {
             }
         };
         self.poll_events(shared, timeout);
-        if !shared.remote.is_empty() || rt.has_stealable_work(self.index) {
+        if self.has_work_from_others(shared, rt) {
             // Work handed over by other threads: the kind a spin catches early.
             self.spin_misses.set(0);
         }
