@@ -229,6 +229,11 @@ impl<T> State<T> {
                 .is_ok();
             if won {
                 let entry = self.receivers.remove(i).expect("index checked above");
+                if let Some(next) = self.receivers.get(i) {
+                    // The next send most likely wins this one: start loading its cold lines.
+                    next.waiter.prefetch();
+                    crate::sys::prefetch(next.slot as usize);
+                }
                 if slot.is_null() {
                     self.delivered.push((key(&entry.waiter), msg.take()));
                 }

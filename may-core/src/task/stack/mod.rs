@@ -186,11 +186,12 @@ impl Drop for Stack {
     }
 }
 
-/// Returns stacks to the shared pool or their slabs, and sweeps when that asks for it.
+/// Returns stacks to the shared pool or their slabs, and sweeps when that asks for it and the
+/// sweeps' time budget allows (see [`SWEEP_SHARE`]).
 fn give_back(stacks: impl IntoIterator<Item = RawStack>) {
     let mut slabs = slab::lock();
-    if slabs.give(stacks) {
-        slab::sweep(slabs);
+    if slabs.give(stacks) && sweep_clock_ms() >= NEXT_SWEEP_MS.load(Ordering::Relaxed) {
+        run_sweep(slabs);
     }
 }
 
@@ -356,10 +357,17 @@ fn cache_or_share(raw: RawStack) {
     }
 }
 
-/// When the last sweep ran, in milliseconds on [`sweep_clock_ms`]'s clock.
-static LAST_SWEEP_MS: AtomicU64 = AtomicU64::new(0);
-/// How often an idle worker may sweep.
+/// No sweep starts before this time, in milliseconds on [`sweep_clock_ms`]'s clock.
+static NEXT_SWEEP_MS: AtomicU64 = AtomicU64::new(0);
+/// Shortest time between two sweeps.
 const SWEEP_INTERVAL_MS: u64 = 20;
+/// Sweeps take at most about one part in this many of the time: a sweep is followed by a pause
+/// `SWEEP_SHARE - 1` times as long as it took (at least [`SWEEP_INTERVAL_MS`]). A sweep after a
+/// fall from a million coroutines gives back gigabytes, tens of milliseconds of kernel work and
+/// TLB shootdowns, on cores the remaining work needs; the pause keeps that from taking them over,
+/// and the memory still goes back within a second or so. (Go paces its scavenger, which gives
+/// free heap and stack memory back, to a small share of CPU time in the same spirit.)
+const SWEEP_SHARE: u64 = 10;
 
 fn sweep_clock_ms() -> u64 {
     static START: OnceLock<Instant> = OnceLock::new();
@@ -367,26 +375,37 @@ fn sweep_clock_ms() -> u64 {
     u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Runs a sweep (unless another one is running) and sets when the next one may start.
+fn run_sweep(slabs: std::sync::MutexGuard<'static, slab::Slabs>) {
+    let start = sweep_clock_ms();
+    if slab::sweep(slabs) {
+        let end = sweep_clock_ms();
+        let pause = end
+            .saturating_sub(start)
+            .saturating_mul(SWEEP_SHARE - 1)
+            .max(SWEEP_INTERVAL_MS);
+        NEXT_SWEEP_MS.store(end.saturating_add(pause), Ordering::Relaxed);
+    }
+}
+
 /// Gives the memory of stacks that went back to their slabs to the kernel (see `slab.rs`).
-/// Called by a worker that ran out of work. At most one sweep every [`SWEEP_INTERVAL_MS`]:
-/// when one is wanted but not due yet, returns how long until it is (the worker sleeps no
-/// longer than that, so memory goes back even if it then stays idle).
+/// Called by a worker that ran out of work, when the sweeps' time budget allows (see
+/// [`SWEEP_SHARE`]): when a sweep is wanted but not due yet, returns how long until it is (the
+/// worker sleeps no longer than that, so memory goes back even if it then stays idle).
 pub(crate) fn sweep_if_due() -> Option<Duration> {
-    let interval = Duration::from_millis(SWEEP_INTERVAL_MS);
     let Some(slabs) = slab::try_lock() else {
         // Another thread is at the slabs; look again later.
-        return Some(interval);
+        return Some(Duration::from_millis(SWEEP_INTERVAL_MS));
     };
     if !slabs.has_warm() {
         return None;
     }
     let now = sweep_clock_ms();
-    let since = now.saturating_sub(LAST_SWEEP_MS.load(Ordering::Relaxed));
-    if since < SWEEP_INTERVAL_MS {
-        return Some(Duration::from_millis(SWEEP_INTERVAL_MS - since));
+    let next = NEXT_SWEEP_MS.load(Ordering::Relaxed);
+    if now < next {
+        return Some(Duration::from_millis(next - now));
     }
-    LAST_SWEEP_MS.store(now, Ordering::Relaxed);
-    slab::sweep(slabs);
+    run_sweep(slabs);
     None
 }
 

@@ -9,7 +9,8 @@
 //! makes its system calls outside it, with the slots it handles out of every list meanwhile, so
 //! it never stalls a thread that spawns or finishes a coroutine. Sweeps run when a worker runs
 //! out of work (see `sweep_if_due`), and in the middle of a busy period once
-//! [`SWEEP_WARM_SLOTS`] slots are warm. So a burst of coroutines does not pin its peak memory
+//! [`SWEEP_WARM_SLOTS`] slots are warm, both within the sweeps' time budget (`SWEEP_SHARE` in
+//! `mod.rs`). So a burst of coroutines does not pin its peak memory
 //! once it is over, finishing a coroutine never makes a system call of its own, and steady
 //! spawning, which lives off the per-thread caches and the pool, makes none at all.
 
