@@ -238,6 +238,12 @@ impl WorkerLocal {
                     }
                 }
             }
+            Ran::Yielded { task, resumed_from } => {
+                if let Some(kind) = resumed_from {
+                    Counters::add(&parked[kind], -1);
+                }
+                self.push_ready(task);
+            }
             Ran::Finished(task) => drop(task),
         }
     }

@@ -44,15 +44,14 @@ impl Task {
         }
     }
 
-    /// Queues the running task (itself) behind the others ready on its worker and switches out.
-    /// The queue gets the task's spare reference (the worker's becomes the next spare), so a
-    /// yield touches no reference count.
+    /// Switches out to be queued behind the others ready on its worker: the worker does the
+    /// queueing as the switch returns (see `Ran::Yielded`), with the reference it resumed the
+    /// task with, so a yield touches no reference count and skips the scheduler hook.
     pub(crate) fn yield_now(&self) {
         self.assert_on_own_stack();
-        // SAFETY: the task itself, while it runs on its home worker: the only accessor then.
-        let me = unsafe { (*self.spare_ref.get()).take() }.unwrap_or_else(|| self.arc());
         self.activity.ready();
-        schedule::schedule(me);
+        // SAFETY: the task itself, while it runs on its home worker (see the field's invariant).
+        unsafe { *self.yielded.get() = true };
         self.switch_out();
     }
 

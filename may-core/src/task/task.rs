@@ -2,7 +2,7 @@
 //! a stack of its own at its first run, parked and woken, finished.
 //!
 //! # Who touches what
-//! - `run`, `suspender`, `locals`, `self_ref` and `spare_ref` are only touched by the
+//! - `run`, `suspender`, `locals`, `self_ref`, `spare_ref` and `yielded` are only touched by the
 //!   thread that currently owns the task: the worker that popped it from a queue (a task is
 //!   queued at most once at a time, see the park token), and once started only its home worker
 //!   (a started task never migrates), or the task itself while it runs there.
@@ -121,6 +121,13 @@ pub(crate) struct Task {
     /// Accessed only by the home worker, between resumes (like `run`).
     self_ref: UnsafeCell<Option<Arc<Task>>>,
     pub(super) park_token: ParkToken,
+    /// Set by the task as it yields, cleared by its worker as the switch returns (see
+    /// [`Ran::Yielded`]).
+    ///
+    /// # Invariant
+    /// Accessed only on the home worker: by the task itself while it runs, by the worker between
+    /// resumes.
+    pub(super) yielded: UnsafeCell<bool>,
     // ---- cold tail: written once or rarely ----
     /// The task's way back to its worker and the bounds of its stack, set when its body starts.
     ///
@@ -147,7 +154,7 @@ pub(crate) struct Task {
     pub(super) injection: super::injection::Injection,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
+// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`, `yielded`,
 // `span`) are only accessed by one thread at a time, as described in the module docs; every
 // other field is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
 // is only ever resumed on its home worker, so those values never leave that thread.
@@ -172,6 +179,13 @@ pub(crate) enum Ran {
     Suspended {
         /// The kind code of the wait it parked in (`None` when it yielded).
         parked: Option<usize>,
+        /// The kind code of the wait this slice resumed it from, if any.
+        resumed_from: Option<usize>,
+    },
+    /// The task yielded: it goes to the back of its worker's ready queue with this reference
+    /// (the one the worker resumed it with), with no trip through the scheduler.
+    Yielded {
+        task: Arc<Task>,
         /// The kind code of the wait this slice resumed it from, if any.
         resumed_from: Option<usize>,
     },
@@ -211,6 +225,7 @@ impl Task {
             locals: UnsafeCell::new(None),
             self_ref: UnsafeCell::new(None),
             spare_ref: UnsafeCell::new(None),
+            yielded: UnsafeCell::new(false),
             joiners: Joiners::default(),
             #[cfg(feature = "tracing")]
             span: UnsafeCell::new(Some(span)),
@@ -261,6 +276,13 @@ impl Task {
         match outcome {
             Err(payload) => die(&self, payload),
             Ok(false) => {
+                // SAFETY: the owner, between resumes (see the field's invariant).
+                if unsafe { std::mem::replace(&mut *self.yielded.get(), false) } {
+                    return Ran::Yielded {
+                        task: self,
+                        resumed_from,
+                    };
+                }
                 let parked = self.activity.waiting_kind();
                 // SAFETY: the owner, between resumes (see the module docs).
                 let (self_ref, spare_ref) =
