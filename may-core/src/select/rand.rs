@@ -55,16 +55,29 @@ const INLINE: usize = 8;
 /// Inline up to 8 operations, allocated beyond.
 #[derive(Debug)]
 pub(crate) struct Order {
-    /// Positions `0..n` when `n <= INLINE` (positions fit in a byte).
-    inline: [u8; INLINE],
+    /// Positions `0..n` when `n <= INLINE`, one per byte: byte `k` is the position visited
+    /// `k`-th. A word in a register, not a byte array: the shuffle's byte stores followed by a
+    /// word-sized copy of the array stalled on store forwarding, half of `Order::new`'s time
+    /// (`perf annotate` of a `select!` over two channels).
+    inline: u64,
     /// Positions `0..n` when `n > INLINE`; empty otherwise.
     heap: Vec<usize>,
+}
+
+/// Positions `0..8` in visiting order, one per byte (see `Order::inline`).
+const IDENTITY: u64 = 0x0706_0504_0302_0100;
+
+/// `word` with its bytes `i` and `j` (`< 8`) swapped.
+#[inline]
+fn swap_bytes(word: u64, i: usize, j: usize) -> u64 {
+    let diff = ((word >> (8 * i)) ^ (word >> (8 * j))) & 0xff;
+    word ^ (diff << (8 * i)) ^ (diff << (8 * j))
 }
 
 impl Order {
     pub(crate) fn new(n: usize, biased: bool) -> Order {
         let mut order = Order {
-            inline: [0, 1, 2, 3, 4, 5, 6, 7],
+            inline: IDENTITY,
             heap: Vec::new(),
         };
         if biased || n < 2 {
@@ -77,7 +90,7 @@ impl Order {
         let mut word = next_word();
         if n <= INLINE {
             for k in (1..n).rev() {
-                order.inline.swap(k, draw(&mut word, k + 1));
+                order.inline = swap_bytes(order.inline, k, draw(&mut word, k + 1));
             }
         } else {
             order.heap = (0..n).collect();
@@ -96,9 +109,59 @@ impl Order {
     #[inline]
     pub(crate) fn get(&self, k: usize) -> usize {
         if self.heap.is_empty() {
-            usize::from(self.inline[k])
+            ((self.inline >> (8 * k)) & 0xff) as usize
         } else {
             self.heap[k]
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    fn visits(order: &Order, n: usize) -> Vec<usize> {
+        (0..n).map(|k| order.get(k)).collect()
+    }
+
+    /// Every order is a permutation of `0..n`, inline (up to 8) and on the heap (beyond), and
+    /// a biased order is the identity.
+    #[test]
+    fn orders_are_permutations() {
+        for n in [1, 2, 3, 7, 8, 9, 20] {
+            for _ in 0..200 {
+                let mut seen = visits(&Order::new(n, false), n);
+                seen.sort_unstable();
+                assert_eq!(seen, (0..n).collect::<Vec<_>>(), "n = {n}");
+            }
+            let biased = visits(&Order::new(n, true), n);
+            assert_eq!(biased, (0..n).collect::<Vec<_>>(), "biased, n = {n}");
+        }
+    }
+
+    /// The six orders of three operations come up equally often (60,000 draws: each within 5%
+    /// of 10,000, where the standard deviation is under 100).
+    #[test]
+    fn orders_of_three_are_uniform() {
+        let mut counts = std::collections::HashMap::new();
+        for _ in 0..60_000 {
+            *counts
+                .entry(visits(&Order::new(3, false), 3))
+                .or_insert(0u32) += 1;
+        }
+        assert_eq!(counts.len(), 6, "{counts:?}");
+        for (order, count) in &counts {
+            assert!(
+                (9_500..=10_500).contains(count),
+                "{order:?} came {count} times"
+            );
+        }
+    }
+
+    #[test]
+    fn swap_bytes_swaps_two_bytes() {
+        assert_eq!(swap_bytes(IDENTITY, 0, 1), 0x0706_0504_0302_0001);
+        assert_eq!(swap_bytes(IDENTITY, 7, 2), 0x0206_0504_0307_0100);
+        assert_eq!(swap_bytes(IDENTITY, 3, 3), IDENTITY);
     }
 }
