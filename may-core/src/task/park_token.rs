@@ -48,15 +48,26 @@ impl ParkToken {
         {
             Ok(_) => true,
             Err(_) => {
-                self.state.store(EMPTY, Ordering::Release);
+                // A swap, not a store (see `consume_wake`).
+                self.state.swap(EMPTY, Ordering::AcqRel);
                 false
             }
         }
     }
 
     /// Called by the owner after being resumed from a park: the waker left `NOTIFIED`.
+    ///
+    /// A swap, not a store: the owner next re-checks its wait (a load of another location) and
+    /// parks again if nothing completed it. A plain store may still sit in the store buffer
+    /// while that load runs, and a waker that completes the wait and then swaps `NOTIFIED` in
+    /// meanwhile reads the old `NOTIFIED`, schedules nobody, and is then overwritten by the
+    /// store: the owner parks with its wait completed, for ever (store buffering, allowed for
+    /// release/acquire; found by a select stress test that hung, then by the loom models
+    /// below). As a read-modify-write, either it comes after the waker's swap in the token's
+    /// order and acquires what the waker did before (the owner's re-check sees the completion),
+    /// or before it, and the waker's swap reads `EMPTY`, so the owner's next park fails.
     pub(crate) fn consume_wake(&self) {
-        self.state.store(EMPTY, Ordering::Release);
+        self.state.swap(EMPTY, Ordering::AcqRel);
     }
 }
 
@@ -98,6 +109,61 @@ mod loom_tests {
                     "an owner that did not park is never scheduled"
                 );
             }
+        });
+    }
+
+    /// The owner, resumed by a first wake-up, consumes it and re-checks its wait before parking
+    /// again, while a second waker completes the wait and unparks: either the owner sees the
+    /// completion or the waker schedules it. (With a plain store for the consumption, the
+    /// owner's re-check could be answered before the store was visible: store buffering, a wait
+    /// completed with the owner parked for ever; seen as a hang of a select stress test.)
+    #[test]
+    fn a_wake_after_a_consumed_one_is_not_lost() {
+        loom::model(|| {
+            let token = Arc::new(ParkToken::new());
+            let completed = Arc::new(AtomicUsize::new(0));
+            // Parked, then woken by a first unpark (a stale one, say): `NOTIFIED`.
+            assert!(token.announce_park());
+            assert!(token.unpark());
+            let waker = {
+                let (token, completed) = (token.clone(), completed.clone());
+                loom::thread::spawn(move || {
+                    completed.store(1, Ordering::Release);
+                    token.unpark()
+                })
+            };
+            token.consume_wake();
+            let parked = completed.load(Ordering::Acquire) == 0 && token.announce_park();
+            let scheduled = waker.join().unwrap();
+            assert!(
+                !parked || scheduled,
+                "the owner parked and nobody will schedule it"
+            );
+        });
+    }
+
+    /// The same when the wake-up is consumed by a park that fails because of it.
+    #[test]
+    fn a_wake_after_a_failed_park_is_not_lost() {
+        loom::model(|| {
+            let token = Arc::new(ParkToken::new());
+            let completed = Arc::new(AtomicUsize::new(0));
+            // A stale unpark left `NOTIFIED` while the owner ran.
+            assert!(!token.unpark());
+            let waker = {
+                let (token, completed) = (token.clone(), completed.clone());
+                loom::thread::spawn(move || {
+                    completed.store(1, Ordering::Release);
+                    token.unpark()
+                })
+            };
+            assert!(!token.announce_park(), "the stale token is consumed");
+            let parked = completed.load(Ordering::Acquire) == 0 && token.announce_park();
+            let scheduled = waker.join().unwrap();
+            assert!(
+                !parked || scheduled,
+                "the owner parked and nobody will schedule it"
+            );
         });
     }
 }
