@@ -2,7 +2,8 @@
 # Installs what .ci/run needs beyond a stable Rust toolchain, on a Debian machine:
 # - the cross targets' Rust standard libraries (x86_64-apple-darwin, x86_64-pc-windows-gnu,
 #   aarch64-unknown-linux-gnu), for stable and for beta and nightly where installed;
-# - qemu-user and gcc-aarch64-linux-gnu (linker and aarch64 libraries) for the aarch64 suite;
+# - qemu-user, gcc-aarch64-linux-gnu (linker) and libc6-dev-arm64-cross (the aarch64 C library
+#   the linker needs) for the aarch64 suite;
 # - wine64 and gcc-mingw-w64-x86-64 (linker, and the compiler of .ci/wine/bcryptprimitives.c)
 #   for the Windows suite; then it makes the wine prefix, so that the first test run does not
 #   pay for it.
@@ -19,9 +20,19 @@ declare -A PACKAGES=(
     [wine]="wine wine64"
     [x86_64-w64-mingw32-gcc]=gcc-mingw-w64-x86-64
 )
+# Debian packages, by a file each one provides: the aarch64 C library's startup files and
+# headers, which the linker needs for test binaries. gcc-aarch64-linux-gnu only recommends
+# them, and recommendations are not installed below (a machine that had them from elsewhere
+# hid this; on a fresh one the aarch64 suite failed to link: "cannot find Scrt1.o").
+declare -A FILE_PACKAGES=(
+    [/usr/aarch64-linux-gnu/lib/Scrt1.o]=libc6-dev-arm64-cross
+)
 missing=()
 for command in "${!PACKAGES[@]}"; do
     command -v "$command" >/dev/null || missing+=(${PACKAGES[$command]})
+done
+for file in "${!FILE_PACKAGES[@]}"; do
+    [ -e "$file" ] || missing+=(${FILE_PACKAGES[$file]})
 done
 if ((${#missing[@]})); then
     sudo=
