@@ -62,13 +62,14 @@ enum Run {
 /// `repr(C)`, in three parts, so that the fields a worker writes on every switch never share a
 /// cache line with another allocation: `Arc`'s two counters and fields written once (or rarely)
 /// fill the allocation's first 64 bytes, then come the fields written on every resume, switch
-/// and wake-up, then the rest, again written rarely, at least 63 bytes of them. Every line that holds a byte of the hot part
-/// lies inside the task's own allocation (see `hot_fields_stay_off_the_neighbours_lines`), so
-/// a worker switching among its tasks never writes a line that a neighbouring task of another
-/// worker uses: tasks spawned in a loop from one thread sit next to each other on the heap and
-/// go to the workers in turn. (`yield_now` among 1,000 tasks on 2 workers took 34-37 ns with
-/// the compiler's layout, 27-30 ns with a 64-byte aligned task, which costs 174 bytes more per
-/// task; this layout costs none, docs/performance.md "Task layout".)
+/// and wake-up, then the rest, again written rarely, at least 63 bytes of them. Every line that
+/// holds a byte of the hot part lies inside the task's own allocation (see
+/// `hot_fields_stay_off_the_neighbours_lines`), so a worker switching among its tasks never
+/// writes a line that a neighbouring task of another worker uses: tasks spawned in a loop from
+/// one thread sit next to each other on the heap and go to the workers in turn. (`yield_now`
+/// among 1,000 tasks on 2 workers took 34-37 ns with the compiler's layout, 27-30 ns with a
+/// 64-byte aligned task, which costs 174 bytes more per task; this layout costs none,
+/// docs/performance.md "Task layout".)
 #[repr(C)]
 pub(crate) struct Task {
     // ---- cold head: written when the task is made, or rarely ----
@@ -153,10 +154,11 @@ pub(crate) struct Task {
     pub(super) injection: super::injection::Injection,
 }
 
-// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`, `yielded`,
-// `span`) are only accessed by one thread at a time, as described in the module docs; every
-// other field is atomic or immutable after creation. A started task's stack may hold `!Send` values, but it
-// is only ever resumed on its home worker, so those values never leave that thread.
+// SAFETY: the non-Sync fields (`run`, `suspender`, `sp_hint`, `locals`, `self_ref`, `spare_ref`,
+// `yielded`, `span`) are only accessed by one thread at a time, as described in the module
+// docs; every other field is atomic or immutable after creation. A started task's stack may
+// hold `!Send` values, but it is only ever resumed on its home worker, so those values never
+// leave that thread.
 unsafe impl Sync for Task {}
 // SAFETY: see above; moving the `Arc` between threads moves no access to those fields (a task
 // that has not started holds only its `Send` body).
@@ -420,12 +422,11 @@ impl Task {
     }
 }
 
-/// A task's run unwound into the worker. The body catches every panic on the task's own stack,
-/// so this is a bug in the runtime: report it and abort rather than run on with a task whose
-/// locks are held and whose destructors never ran.
 /// Aborts the process when dropped, which only happens while a panic unwinds out of
-/// [`Task::run`] (on the normal path the guard is forgotten): the panic's message was printed
-/// by the panic hook already; this names the coroutine.
+/// [`Task::run`] (on the normal path the guard is forgotten). The body catches every panic on
+/// the task's own stack, so such a panic is a bug in the runtime: abort rather than run on with
+/// a task whose locks are held and whose destructors never ran. The panic hook printed the
+/// panic already; this names the coroutine.
 struct DieOnUnwind<'a>(&'a Task);
 
 impl Drop for DieOnUnwind<'_> {
@@ -455,16 +456,16 @@ impl std::fmt::Debug for Task {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    /// The hot part of a task (from `run` to `park_token`) starts at least 64 bytes into the
+    /// The hot part of a task (from `run` to `yielded`) starts at least 64 bytes into the
     /// `Arc`'s allocation and ends at least 63 bytes before its end, so no cache line holding a
     /// hot byte reaches a neighbouring allocation (see "Layout" on [`Task`]).
     #[test]
     fn hot_fields_stay_off_the_neighbours_lines() {
-        use super::{ParkToken, Task};
+        use super::Task;
         use std::mem::{offset_of, size_of};
         let counters = 2 * size_of::<usize>();
         let hot_start = counters + offset_of!(Task, run);
-        let hot_end = counters + offset_of!(Task, park_token) + size_of::<ParkToken>();
+        let hot_end = counters + offset_of!(Task, yielded) + size_of::<bool>();
         let allocation = counters + size_of::<Task>();
         for (name, offset) in [
             ("activity", offset_of!(Task, activity)),
@@ -472,6 +473,7 @@ mod tests {
             ("spare_ref", offset_of!(Task, spare_ref)),
             ("slot", offset_of!(Task, slot)),
             ("self_ref", offset_of!(Task, self_ref)),
+            ("park_token", offset_of!(Task, park_token)),
         ] {
             let at = counters + offset;
             assert!(

@@ -2,9 +2,10 @@
 //! of finished stacks that all threads share.
 //!
 //! A slot of a slab is a guard (`sys::guard_size`) followed by the usable stack. Slots are
-//! carved (their guard installed, their memory committed on Windows) on first use. A slot that comes back beyond the pool's limit is *warm* (its pages
-//! may still be resident) until a *sweep* gives the pages of warm slots back to the kernel (one
-//! call per run of neighbouring slots) and makes them *cold*; a sweep also unmaps every slab
+//! carved (their guard installed, their memory committed on Windows) on first use. A slot that
+//! comes back beyond the pool's limit is *warm* (its pages may still be resident) until a
+//! *sweep* gives the pages of warm slots back to the kernel (one call per run of neighbouring
+//! slots) and makes them *cold*; a sweep also unmaps every slab
 //! whose slots are all back (keeping one per size class). A sweep decides under the lock and
 //! makes its system calls outside it, with the slots it handles out of every list meanwhile, so
 //! it never stalls a thread that spawns or finishes a coroutine. Sweeps run when a worker runs
