@@ -112,19 +112,17 @@ mod loom_tests {
         });
     }
 
-    /// The owner, resumed by a first wake-up, consumes it and re-checks its wait before parking
-    /// again, while a second waker completes the wait and unparks: either the owner sees the
-    /// completion or the waker schedules it. (With a plain store for the consumption, the
-    /// owner's re-check could be answered before the store was visible: store buffering, a wait
-    /// completed with the owner parked for ever; seen as a hang of a select stress test.)
-    #[test]
-    fn a_wake_after_a_consumed_one_is_not_lost() {
-        loom::model(|| {
+    /// A stale wake-up left the token `NOTIFIED` (`make_stale`); the owner consumes it
+    /// (`consume`) and re-checks its wait before parking again, while a second waker completes
+    /// the wait and unparks: either the owner sees the completion or the waker schedules it.
+    /// (With a plain store for the consumption, the owner's re-check could be answered before
+    /// the store was visible: store buffering, a wait completed with the owner parked for ever;
+    /// seen as a hang of a select stress test.)
+    fn second_wake_is_not_lost(make_stale: fn(&ParkToken), consume: fn(&ParkToken)) {
+        loom::model(move || {
             let token = Arc::new(ParkToken::new());
             let completed = Arc::new(AtomicUsize::new(0));
-            // Parked, then woken by a first unpark (a stale one, say): `NOTIFIED`.
-            assert!(token.announce_park());
-            assert!(token.unpark());
+            make_stale(&token);
             let waker = {
                 let (token, completed) = (token.clone(), completed.clone());
                 loom::thread::spawn(move || {
@@ -132,7 +130,7 @@ mod loom_tests {
                     token.unpark()
                 })
             };
-            token.consume_wake();
+            consume(&token);
             let parked = completed.load(Ordering::Acquire) == 0 && token.announce_park();
             let scheduled = waker.join().unwrap();
             assert!(
@@ -142,28 +140,24 @@ mod loom_tests {
         });
     }
 
-    /// The same when the wake-up is consumed by a park that fails because of it.
+    /// The owner was parked and a first unpark resumed it; it consumes the wake-up.
+    #[test]
+    fn a_wake_after_a_consumed_one_is_not_lost() {
+        second_wake_is_not_lost(
+            |token| {
+                assert!(token.announce_park());
+                assert!(token.unpark());
+            },
+            ParkToken::consume_wake,
+        );
+    }
+
+    /// A stale unpark arrived while the owner ran; a park fails because of it, consuming it.
     #[test]
     fn a_wake_after_a_failed_park_is_not_lost() {
-        loom::model(|| {
-            let token = Arc::new(ParkToken::new());
-            let completed = Arc::new(AtomicUsize::new(0));
-            // A stale unpark left `NOTIFIED` while the owner ran.
-            assert!(!token.unpark());
-            let waker = {
-                let (token, completed) = (token.clone(), completed.clone());
-                loom::thread::spawn(move || {
-                    completed.store(1, Ordering::Release);
-                    token.unpark()
-                })
-            };
-            assert!(!token.announce_park(), "the stale token is consumed");
-            let parked = completed.load(Ordering::Acquire) == 0 && token.announce_park();
-            let scheduled = waker.join().unwrap();
-            assert!(
-                !parked || scheduled,
-                "the owner parked and nobody will schedule it"
-            );
-        });
+        second_wake_is_not_lost(
+            |token| assert!(!token.unpark()),
+            |token| assert!(!token.announce_park(), "the stale token is consumed"),
+        );
     }
 }
