@@ -281,8 +281,12 @@ impl Task {
         current::set(std::ptr::null());
         match done {
             false => {
-                // SAFETY: the owner, between resumes (see the field's invariant).
-                if unsafe { std::mem::replace(&mut *self.yielded.get(), false) } {
+                let yielded = self.yielded.get();
+                // SAFETY: the owner, between resumes (see the field's invariant). Cleared only
+                // when set: a park, the common switch out, writes nothing here.
+                if unsafe { *yielded } {
+                    // SAFETY: as above.
+                    unsafe { *yielded = false };
                     return Ran::Yielded {
                         task: self,
                         resumed_from,
