@@ -11,18 +11,19 @@
 //! [`Schedule`], and runs tasks with `Task::run`.
 
 mod registry;
+mod remote;
 mod worker;
 
 use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crossbeam_deque::{Injector, Stealer};
-use crossbeam_queue::SegQueue;
 use crossbeam_utils::CachePadded;
 
 use crate::reactor::{Driver, DriverHandle};
 use crate::task::{Schedule, Task, KINDS};
 use registry::Registry;
+use remote::RemoteQueue;
 
 /// What other threads may touch of a worker.
 pub(crate) struct WorkerShared {
@@ -30,7 +31,7 @@ pub(crate) struct WorkerShared {
     /// New tasks spawned from threads that are not workers, placed here round-robin.
     inject: Injector<Arc<Task>>,
     /// Started tasks woken from other threads, waiting to be moved to the ready queue.
-    remote: SegQueue<Arc<Task>>,
+    remote: RemoteQueue<Task>,
     driver: Arc<DriverHandle>,
     /// Set while the worker is (about to be) blocked in its driver's poll; whoever clears it
     /// wakes it.
@@ -151,7 +152,7 @@ fn build(params: Params) -> Runtime {
         shared.push(WorkerShared {
             stealer: deque.stealer(),
             inject: Injector::new(),
-            remote: SegQueue::new(),
+            remote: RemoteQueue::default(),
             driver: Arc::clone(driver.handle()),
             sleeping: AtomicBool::new(false),
             counters: CachePadded::new(Counters::default()),

@@ -198,12 +198,8 @@ impl WorkerLocal {
         if shared.remote.is_empty() {
             return false;
         }
-        let mut woken = 0;
-        while let Some(task) = shared.remote.pop() {
-            self.push_ready(task);
-            woken += 1;
-        }
-        Counters::add(&shared.counters.remote_wakes, woken);
+        let woken = shared.remote.drain(|task| self.push_ready(task));
+        Counters::add(&shared.counters.remote_wakes, woken as isize);
         woken > 0
     }
 
