@@ -1,6 +1,9 @@
 //! may's channels against tokio, crossbeam-channel and itself, in the same run:
 //! - ping-pong between two coroutines over two `mpmc::bounded(1)` channels against the same
 //!   between two tokio tasks over `tokio::sync::mpsc::channel(1)` (both on `workers()` workers);
+//! - the same ping-pong sorted by where the two coroutines run (one worker or two), over many
+//!   trials, and the floor of a cross-worker hand-off: a cache line's round trip between two
+//!   threads;
 //! - 4 producers / 4 consumers on `mpmc::bounded(64)` with coroutines against
 //!   `crossbeam_channel::bounded(64)` with threads;
 //!
@@ -67,6 +70,77 @@ fn may_park_ping_pong() {
     .join()
     .unwrap();
     pong.join().unwrap();
+}
+
+/// Trials of [`placed_ping_pong`] and round trips in each.
+const PLACED_TRIALS: usize = 24;
+const PLACED_ROUND_TRIPS: usize = 50_000;
+
+/// The worker thread the caller runs on.
+fn worker_name() -> String {
+    std::thread::current().name().unwrap_or("?").to_owned()
+}
+
+/// One ping-pong over `mpmc::bounded(1)` channels; returns the time per round trip and whether
+/// the two coroutines ran on the same worker. Where they start is up to the scheduler (a
+/// started coroutine never moves), so the benchmark runs many trials and sorts them.
+fn placed_ping_pong() -> (f64, bool) {
+    let (tx1, rx1) = mpmc::bounded::<usize>(1);
+    let (tx2, rx2) = mpmc::bounded::<usize>(1);
+    let pong = coroutine::spawn(move || {
+        let me = worker_name();
+        for v in rx1.iter() {
+            tx2.send(v + 1).unwrap();
+        }
+        me
+    });
+    let ping = coroutine::spawn(move || {
+        let me = worker_name();
+        tx1.send(0).unwrap();
+        assert_eq!(rx2.recv(), Ok(1));
+        let start = std::time::Instant::now();
+        for i in 1..=PLACED_ROUND_TRIPS {
+            tx1.send(i).unwrap();
+            assert_eq!(rx2.recv(), Ok(i + 1));
+        }
+        (me, per_op(start.elapsed(), PLACED_ROUND_TRIPS))
+    });
+    let (ping_worker, ns) = ping.join().unwrap();
+    let pong_worker = pong.join().unwrap();
+    (ns, ping_worker == pong_worker)
+}
+
+/// Two threads bouncing one atomic: a cache line's round trip between two cores, the floor of
+/// any cross-worker hand-off.
+fn cache_line_round_trip() -> f64 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    const TRIPS: usize = 1_000_000;
+    let turn = std::sync::Arc::new(AtomicUsize::new(0));
+    let other = turn.clone();
+    let peer = std::thread::spawn(move || {
+        for i in 0..TRIPS {
+            while other.load(Ordering::Acquire) != 2 * i + 1 {
+                std::hint::spin_loop();
+            }
+            other.store(2 * i + 2, Ordering::Release);
+        }
+    });
+    let start = std::time::Instant::now();
+    for i in 0..TRIPS {
+        turn.store(2 * i + 1, Ordering::Release);
+        while turn.load(Ordering::Acquire) != 2 * i + 2 {
+            std::hint::spin_loop();
+        }
+    }
+    let ns = per_op(start.elapsed(), TRIPS);
+    peer.join().unwrap();
+    ns
+}
+
+/// The median of `samples` (NaN when empty).
+fn median_of(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    samples.get(samples.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 fn tokio_ping_pong(rt: &tokio::runtime::Runtime) {
@@ -157,6 +231,29 @@ fn main() {
         "may park/unpark",
         per_op(may, PING_PONGS),
         per_op(park, PING_PONGS),
+    );
+
+    // Where the partners run decides the cost: one worker, or a cache-line hop per hand-off.
+    let (mut same, mut apart) = (Vec::new(), Vec::new());
+    for _ in 0..PLACED_TRIALS {
+        match placed_ping_pong() {
+            (ns, true) => same.push(ns),
+            (ns, false) => apart.push(ns),
+        }
+    }
+    let (same_n, apart_n) = (same.len(), apart.len());
+    report(
+        &format!("ping-pong on two workers ({apart_n} trials) vs on one ({same_n})"),
+        "on one worker",
+        median_of(apart),
+        median_of(same),
+    );
+    let line = cache_line_round_trip();
+    report(
+        "cache-line round trip between two threads",
+        "tokio mpsc ping-pong",
+        line,
+        per_op(tokio, PING_PONGS),
     );
 
     let may = median(ROUNDS, may_mpmc);
