@@ -14,16 +14,13 @@ use may::coroutine;
 use may::net::TcpListener;
 
 mod emulation;
+mod fd_limit;
 
 const CHILD_ENV: &str = "MAY_TEST_BACKOFF_CHILD";
 /// How long the loop is held out of descriptors.
 const HELD: Duration = Duration::from_millis(300);
 /// At most this many errors in `HELD` (the back-off allows 7; a spinning loop makes thousands).
 const MOST_ERRORS: usize = 12;
-
-fn open_fds() -> u64 {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
-}
 
 /// CPU time of the whole process (user + system).
 fn cpu_time() -> Duration {
@@ -39,13 +36,7 @@ fn cpu_time() -> Duration {
 
 fn child() {
     coroutine::spawn(|| ()).join().unwrap();
-    let limit = open_fds() + 8;
-    let rl = libc::rlimit {
-        rlim_cur: limit,
-        rlim_max: limit,
-    };
-    // SAFETY: `rl` is a valid rlimit for the duration of the call.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) }, 0);
+    fd_limit::limit_open_files(8);
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();

@@ -10,26 +10,17 @@ use may::coroutine;
 use may::net::TcpListener;
 
 mod emulation;
+mod fd_limit;
 
 const CHILD_ENV: &str = "MAY_TEST_EMFILE_CHILD";
 const CLIENTS: usize = 15;
 /// Descriptors the child may open on top of the ones it has when it lowers the limit.
 const HEADROOM: u64 = 20;
 
-fn open_fds() -> u64 {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count() as u64)
-}
-
 fn child() {
     // Start the runtime (its epoll and eventfd descriptors) before counting.
     coroutine::spawn(|| ()).join().unwrap();
-    let limit = open_fds() + HEADROOM;
-    let rl = libc::rlimit {
-        rlim_cur: limit,
-        rlim_max: limit,
-    };
-    // SAFETY: `rl` is a valid rlimit for the duration of the call.
-    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &rl) }, 0);
+    fd_limit::limit_open_files(HEADROOM);
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
