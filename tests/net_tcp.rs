@@ -110,13 +110,20 @@ fn refused_connection_is_an_error_of_kind_connection_refused() {
 fn writing_to_a_closed_peer_fails_with_broken_pipe_or_reset() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    // The peer resets the connection only once `connect` has returned: a reset that arrives
+    // while the connect is still being checked fails the connect itself (ConnectionReset, "closed
+    // by its peer as it was made"). That happened once in CI under wine (2026-12-07), whose
+    // connect completes later than Linux's; 40 reruns there did not repeat it.
+    let (connected_tx, connected_rx) = may::sync::mpmc::bounded::<()>(1);
     let h = coroutine::spawn(move || {
         let (peer, _) = listener.accept().unwrap();
+        connected_rx.recv().unwrap();
         peer.set_linger(Some(std::time::Duration::ZERO)).unwrap();
         drop(peer);
     });
     let h2 = coroutine::spawn(move || {
         let mut stream = TcpStream::connect(addr).unwrap();
+        connected_tx.send(()).unwrap();
         let mut buf = [0u8; 8];
         let first = stream.read(&mut buf);
         let chunk = vec![7u8; 64 * 1024];
