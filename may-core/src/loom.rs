@@ -3,8 +3,9 @@
 //! of them (the `loom_tests` modules; run by `.ci/run`). Outside loom everything here is a plain
 //! re-export of std: zero cost, same code paths.
 //!
-//! - `AtomicBool`, `AtomicU8`, `AtomicUsize` (this module): for state built at run
-//!   time (`SpinLock::new`, `ParkToken::new`, `Waiter::default`); under loom they are loom's own.
+//! - `AtomicBool`, `AtomicPtr`, `AtomicU8`, `AtomicUsize` (this module): for state built at run
+//!   time (`SpinLock::new`, `ParkToken::new`, `Waiter::default`, a worker's remote mailbox);
+//!   under loom they are loom's own.
 //! - `lazy`: the same atomics plus `AtomicBool`, `AtomicIsize` and a `Mutex`, for types whose
 //!   public constructor is a `const fn` (`sync::Mutex::new` and every other `new` built on
 //!   `WaitList::new`). loom's constructors are not `const`, so under loom these are wrappers
@@ -14,9 +15,9 @@
 //!   thread, so std's parking or thread-locals inside a model would block or be shared.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize};
+pub(crate) use loom::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicU8, AtomicUsize};
+pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicPtr, AtomicU8, AtomicUsize};
 
 #[cfg(loom)]
 pub(crate) use loom::thread::{current as current_thread, park, Thread};

@@ -14,11 +14,13 @@
 //! task in the mailbox can be taken before one pushed to the queue earlier.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crossbeam_queue::SegQueue;
 use crossbeam_utils::CachePadded;
+
+use crate::loom::AtomicPtr;
 
 /// See the module docs.
 pub(crate) struct RemoteQueue<T> {
@@ -99,7 +101,7 @@ impl<T> Drop for RemoteQueue<T> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
@@ -178,5 +180,50 @@ mod tests {
         let n = THREADS * EACH;
         assert_eq!(sum, n * (n - 1) / 2);
         assert_eq!(drops.load(Ordering::Relaxed), n);
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::RemoteQueue;
+    use crate::loom::{fence, AtomicBool};
+    use loom::sync::Arc;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// The scheduler's sleep protocol over this queue loses no wake-up. The waker pushes, fences
+    /// and reads the worker's sleeping flag (it would wake the worker if set); the worker drains,
+    /// sets the flag, fences and looks at the queue (it would sleep if empty). Whatever the
+    /// interleaving, a task the worker has not taken is seen by its look or is pushed by a waker
+    /// that then sees the flag. Two wake-ups, so the second can meet a full mailbox and go to
+    /// the `SegQueue` (whose own operations loom sees as single steps: it uses std's atomics).
+    #[test]
+    fn a_wake_up_meets_a_sleeping_worker() {
+        loom::model(|| {
+            let queue = Arc::new(RemoteQueue::<usize>::default());
+            let sleeping = Arc::new(AtomicBool::new(false));
+            let waker = {
+                let (queue, sleeping) = (queue.clone(), sleeping.clone());
+                loom::thread::spawn(move || {
+                    let mut saw_sleeping = false;
+                    for i in 0..2 {
+                        queue.push(std::sync::Arc::new(i));
+                        fence(SeqCst);
+                        saw_sleeping = sleeping.load(SeqCst);
+                    }
+                    saw_sleeping
+                })
+            };
+            let mut taken = queue.drain(drop);
+            sleeping.store(true, SeqCst);
+            fence(SeqCst);
+            let saw_work = !queue.is_empty();
+            let last_push_saw_sleeping = waker.join().unwrap();
+            assert!(
+                taken == 2 || saw_work || last_push_saw_sleeping,
+                "a wake-up was lost: the worker would sleep with a task queued"
+            );
+            taken += queue.drain(drop);
+            assert_eq!(taken, 2, "every wake-up is delivered once");
+        });
     }
 }
