@@ -195,12 +195,13 @@ impl WorkerLocal {
     }
 
     fn drain_remote(&self, shared: &WorkerShared) -> bool {
-        if shared.remote.is_empty() {
+        // `drain` looks at each part before touching it: no separate emptiness check.
+        let woken = shared.remote.drain(|task| self.push_ready(task));
+        if woken == 0 {
             return false;
         }
-        let woken = shared.remote.drain(|task| self.push_ready(task));
         Counters::add(&shared.counters.remote_wakes, woken as isize);
-        woken > 0
+        true
     }
 
     /// Runs `task` until it blocks, yields or finishes.
@@ -212,10 +213,20 @@ impl WorkerLocal {
             shared.registry.insert(&task);
         }
         let parked = &shared.counters.parked;
-        let ran = task.run(|task, resumed_from| {
-            if let Some(kind) = resumed_from {
-                Counters::add(&parked[kind], -1);
+        // Moves the task's count from the kind of wait it was resumed from to the kind it is
+        // parked in now (`None`: not parked).
+        let recount = |before: Option<usize>, now: Option<usize>| {
+            if now != before {
+                if let Some(kind) = before {
+                    Counters::add(&parked[kind], -1);
+                }
+                if let Some(kind) = now {
+                    Counters::add(&parked[kind], 1);
+                }
             }
+        };
+        let ran = task.run(|task, resumed_from| {
+            recount(resumed_from, None);
             shared.registry.remove(task);
             Counters::add(&shared.counters.finished, 1);
             Counters::add(&shared.counters.live, -1);
@@ -224,20 +235,9 @@ impl WorkerLocal {
             Ran::Suspended {
                 parked: now,
                 resumed_from: before,
-            } => {
-                if now != before {
-                    if let Some(kind) = before {
-                        Counters::add(&parked[kind], -1);
-                    }
-                    if let Some(kind) = now {
-                        Counters::add(&parked[kind], 1);
-                    }
-                }
-            }
+            } => recount(before, now),
             Ran::Yielded { task, resumed_from } => {
-                if let Some(kind) = resumed_from {
-                    Counters::add(&parked[kind], -1);
-                }
+                recount(resumed_from, None);
                 self.push_ready(task);
             }
             Ran::Finished(task) => drop(task),
