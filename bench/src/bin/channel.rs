@@ -20,22 +20,7 @@ const MPMC_MSGS: usize = 2_000_000;
 const ROUNDS: usize = 5;
 
 fn may_ping_pong() {
-    let (tx1, rx1) = mpmc::bounded::<usize>(1);
-    let (tx2, rx2) = mpmc::bounded::<usize>(1);
-    let pong = coroutine::spawn(move || {
-        for v in rx1.iter() {
-            tx2.send(v + 1).unwrap();
-        }
-    });
-    coroutine::spawn(move || {
-        for i in 0..PING_PONGS {
-            tx1.send(i).unwrap();
-            assert_eq!(rx2.recv(), Ok(i + 1));
-        }
-    })
-    .join()
-    .unwrap();
-    pong.join().unwrap();
+    placed_ping_pong(PING_PONGS);
 }
 
 /// The runtime's floor for the same exchange: two coroutines handing a turn back and forth with
@@ -81,10 +66,11 @@ fn worker_name() -> String {
     std::thread::current().name().unwrap_or("?").to_owned()
 }
 
-/// One ping-pong over `mpmc::bounded(1)` channels; returns the time per round trip and whether
-/// the two coroutines ran on the same worker. Where they start is up to the scheduler (a
+/// One ping-pong of `round_trips` over `mpmc::bounded(1)` channels (after one untimed round
+/// trip); returns the time per round trip and whether the two coroutines ran on the same
+/// worker. Where they start is up to the scheduler (a
 /// started coroutine never moves), so the benchmark runs many trials and sorts them.
-fn placed_ping_pong() -> (f64, bool) {
+fn placed_ping_pong(round_trips: usize) -> (f64, bool) {
     let (tx1, rx1) = mpmc::bounded::<usize>(1);
     let (tx2, rx2) = mpmc::bounded::<usize>(1);
     let pong = coroutine::spawn(move || {
@@ -99,11 +85,11 @@ fn placed_ping_pong() -> (f64, bool) {
         tx1.send(0).unwrap();
         assert_eq!(rx2.recv(), Ok(1));
         let start = std::time::Instant::now();
-        for i in 1..=PLACED_ROUND_TRIPS {
+        for i in 1..=round_trips {
             tx1.send(i).unwrap();
             assert_eq!(rx2.recv(), Ok(i + 1));
         }
-        (me, per_op(start.elapsed(), PLACED_ROUND_TRIPS))
+        (me, per_op(start.elapsed(), round_trips))
     });
     let (ping_worker, ns) = ping.join().unwrap();
     let pong_worker = pong.join().unwrap();
@@ -236,7 +222,7 @@ fn main() {
     // Where the partners run decides the cost: one worker, or a cache-line hop per hand-off.
     let (mut same, mut apart) = (Vec::new(), Vec::new());
     for _ in 0..PLACED_TRIALS {
-        match placed_ping_pong() {
+        match placed_ping_pong(PLACED_ROUND_TRIPS) {
             (ns, true) => same.push(ns),
             (ns, false) => apart.push(ns),
         }
